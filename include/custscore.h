@@ -345,7 +345,8 @@ CUSTSCORE_API int custscore_import_csv_buffer(custscore *db, custscore_kind kind
  * A purchase occasion is a UTC calendar day with at least one order of
  * positive net revenue (same-day orders are merged, as in the BTYD
  * literature); orders with revenue <= 0 are returns or adjustments, which
- * count in revenue and profit but are not occasions. Orders on days after the
+ * count in revenue and profit but are not occasions (zero-revenue orders can
+ * be counted as purchases with custscore_summary_options::zero). Orders on days after the
  * as-of day are ignored. @{ */
 
 /** One customer's summary. */
@@ -363,6 +364,31 @@ typedef struct custscore_summary {
     double mean_repeat_spend; /**< mean revenue of the repeat occasions (0 when x = 0) */
 } custscore_summary;
 
+/** What counts as a purchase occasion, for custscore_summary_options. */
+typedef enum custscore_zero_revenue {
+    /** An order with revenue exactly 0 is an adjustment, not a purchase
+     *  (the default: ERP exports use 0-value orders for corrections). */
+    CUSTSCORE_ZERO_REVENUE_ADJUSTMENT = 0,
+    /** An order with revenue 0 is a purchase occasion (free goods), as in
+     *  the BTYD literature's CDNOW data and the `lifetimes` package, which
+     *  count every transaction. Negative revenue is never a purchase. */
+    CUSTSCORE_ZERO_REVENUE_PURCHASE = 1
+} custscore_zero_revenue;
+
+/** Options of the summary functions. Initialise with ::CUSTSCORE_SUMMARY_OPTIONS_INIT. */
+typedef struct custscore_summary_options {
+    unsigned version;            /**< ::CUSTSCORE_SUMMARY_OPTIONS_VERSION */
+    custscore_unit unit;         /**< time unit of t_x and T (default week) */
+    custscore_zero_revenue zero; /**< zero-revenue orders (default: adjustments) */
+} custscore_summary_options;
+
+#define CUSTSCORE_SUMMARY_OPTIONS_VERSION 1
+/** Default summary options: weeks, zero-revenue orders are adjustments. */
+#define CUSTSCORE_SUMMARY_OPTIONS_INIT                                                             \
+    {                                                                                              \
+        CUSTSCORE_SUMMARY_OPTIONS_VERSION, CUSTSCORE_UNIT_WEEK, CUSTSCORE_ZERO_REVENUE_ADJUSTMENT  \
+    }
+
 /** Called for each customer by custscore_summary_each(); return nonzero to stop. */
 typedef int (*custscore_summary_fn)(const custscore_summary *summary, void *payload);
 
@@ -372,7 +398,8 @@ typedef int (*custscore_summary_fn)(const custscore_summary *summary, void *payl
  * out->customer points into the handle and is valid until the next call.
  */
 CUSTSCORE_API int custscore_summary_one(custscore *db, const char *customer, int64_t as_of,
-                                        custscore_unit unit, custscore_summary *out);
+                                        const custscore_summary_options *options,
+                                        custscore_summary *out);
 
 /**
  * Compute the summary of every customer as of @p as_of in one pass and call
@@ -380,7 +407,8 @@ CUSTSCORE_API int custscore_summary_one(custscore *db, const char *customer, int
  * to the as-of day are included with zero counts (first = 0). If @p fn
  * returns nonzero, iteration stops and that value is returned.
  */
-CUSTSCORE_API int custscore_summary_each(custscore *db, int64_t as_of, custscore_unit unit,
+CUSTSCORE_API int custscore_summary_each(custscore *db, int64_t as_of,
+                                         const custscore_summary_options *options,
                                          custscore_summary_fn fn, void *payload);
 
 /** Number of customers in the store. */
@@ -416,7 +444,1015 @@ CUSTSCORE_API double custscore_unit_days(custscore_unit unit);
 /* Sections added by the model modules follow: customer value, lifetime
  * value, satisfaction index, churn risk, scoring. */
 
+/* ===================================================================== */
+/** @name Customer value: RFM, segments, profit contribution, whale curve, tiers, lifecycle
+ *
+ * Formulas, rules and citations: docs/models-value.md. The pure functions
+ * (over plain arrays, no store) are reentrant; NaN in an input array marks a
+ * missing value (score 0, left out of every cut point), so they can be
+ * called from Python with numpy arrays. The bulk functions compute every
+ * customer in one pass over the order history. @{ */
+
+/** Largest number of score bins (scores 1..9, so rfm_score = 100R + 10F + M is readable). */
+#define CUSTSCORE_MAX_BINS 9
+
+/** How cut points between score bins are found, and so how ties are scored. */
+typedef enum custscore_ties {
+    /** Value cut points, exactly as the R package `rfm`: with n bins, cut k
+     *  (k = 1..n-1) is the sample quantile at k/n (R's default, type 7) plus
+     *  custscore_bin_options::cut_offset (1 in `rfm`); a value v gets
+     *  1 + #{cuts <= v}. Tied values always share a score; bins may be
+     *  uneven or empty. */
+    CUSTSCORE_TIES_VALUE = 1,
+    /** Rank cut points: equal-size bins over the values sorted ascending,
+     *  ties in input order (for the bulk functions: customer key byte order);
+     *  the first N mod n bins hold one value more (as dplyr::ntile). Tied
+     *  values may get different scores. */
+    CUSTSCORE_TIES_RANK = 2
+} custscore_ties;
+
+/** Options of custscore_score_bins(). Initialise with ::CUSTSCORE_BIN_OPTIONS_INIT. */
+typedef struct custscore_bin_options {
+    unsigned version;    /**< ::CUSTSCORE_BIN_OPTIONS_VERSION */
+    int bins;            /**< number of bins n, 1..::CUSTSCORE_MAX_BINS (default 5) */
+    custscore_ties ties; /**< cut point rule (default ::CUSTSCORE_TIES_VALUE) */
+    /** Nonzero: reverse the scores (score n + 1 - bin), so the lowest values
+     *  score highest, as recency does. */
+    int reverse;
+    /** ::CUSTSCORE_TIES_VALUE only: added to each quantile (default 1.0,
+     *  the `rfm` package's "+ 1"; 0 puts a value equal to a quantile in the
+     *  upper bin). Must be finite. */
+    double cut_offset;
+    /** Explicit cut points instead of a bin count: ascending (equal values
+     *  allowed: an empty bin), finite, used as given (no offset); n becomes
+     *  n_thresholds + 1 and v gets 1 + #{thresholds <= v} (reversed when
+     *  reverse is set). NULL for none. */
+    const double *thresholds;
+    size_t n_thresholds; /**< 1..::CUSTSCORE_MAX_BINS - 1 when thresholds is set */
+} custscore_bin_options;
+
+#define CUSTSCORE_BIN_OPTIONS_VERSION 1
+/** Default bin options: 5 bins, value cut points with the `rfm` offset 1. */
+#define CUSTSCORE_BIN_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        CUSTSCORE_BIN_OPTIONS_VERSION, 5, CUSTSCORE_TIES_VALUE, 0, 1.0, NULL, 0                    \
+    }
+
+/**
+ * Sample quantile at probability @p p of @p values, R's default definition
+ * (Hyndman & Fan 1996, type 7): with the n finite values sorted,
+ * h = 1 + (n - 1) p, q = x[floor h] + (h - floor h)(x[ceil h] - x[floor h]).
+ * NaN values are ignored.
+ * @return 0; ::CUSTSCORE_EINVAL when @p values or @p out is NULL, @p p is
+ *         not in [0, 1], a value is infinite, or there is no finite value;
+ *         ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_quantile(const double *values, size_t n, double p, double *out);
+
+/**
+ * Score @p n values into bins 1..bins (see ::custscore_ties).
+ *
+ * @param options  NULL for ::CUSTSCORE_BIN_OPTIONS_INIT
+ * @param scores   receives n scores; 0 for NaN values
+ * @param cuts     if not NULL, receives the bins - 1 lower bounds of bins
+ *                 2..n in value order (for ::CUSTSCORE_TIES_RANK the smallest
+ *                 value in that bin, NaN when the bin is empty)
+ * @return 0, ::CUSTSCORE_EINVAL (NULL arrays with n > 0, bad options, an
+ *         infinite value), ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_score_bins(const double *values, size_t n,
+                                       const custscore_bin_options *options, int *scores,
+                                       double *cuts);
+
+/** One segment rule: a customer whose scores lie in all three inclusive
+ *  ranges belongs to the segment (the first matching rule of a table wins). */
+typedef struct custscore_segment_rule {
+    const char *name; /**< segment name, e.g. "Champions" */
+    int r_min, r_max; /**< recency score range */
+    int f_min, f_max; /**< frequency score range */
+    int m_min, m_max; /**< monetary score range */
+} custscore_segment_rule;
+
+/** Name given to customers that match no rule. */
+#define CUSTSCORE_SEGMENT_OTHERS "Others"
+
+/**
+ * The default segment table, the one of the R package `rfm`'s README and
+ * vignette (Champions, Potential Loyalist, Loyal Customers, Promising, New
+ * Customers, Can't Lose Them, At Risk, Need Attention, About To Sleep, Lost),
+ * for scores 1..5. Returns a static array (do not free) and sets @p count
+ * (if not NULL) to its length.
+ */
+CUSTSCORE_API const custscore_segment_rule *custscore_segments_default(size_t *count);
+
+/**
+ * Index of the first rule of @p rules[0..n) matching scores (@p r, @p f,
+ * @p m), or -1 when none matches (the customer is ::CUSTSCORE_SEGMENT_OTHERS).
+ * NULL @p rules is an empty table.
+ */
+CUSTSCORE_API int custscore_segment_match(const custscore_segment_rule *rules, size_t n, int r,
+                                          int f, int m);
+
+/** A segment table read from CSV; free with custscore_segments_free(). */
+typedef struct custscore_segments {
+    size_t count;                  /**< number of rules */
+    custscore_segment_rule *rules; /**< [count], in file order; names owned by the table */
+} custscore_segments;
+
+/** Largest number of rules in a segment table. */
+#define CUSTSCORE_MAX_SEGMENT_RULES 1000
+
+/**
+ * Parse a segment table from CSV text: columns
+ * `segment,r_min,r_max,f_min,f_max,m_min,m_max` (RFC 4180 quoting). A first
+ * row whose first field is "segment" is a header: its columns may then come
+ * in any order (names case-insensitive). Blank lines and lines starting with
+ * '#' are skipped. Scores are integers 0..9 with min <= max (0 only matches
+ * customers without a purchase, who have scores 0); names are 1..255 bytes of
+ * UTF-8 without control characters.
+ *
+ * @param name     used in messages in place of a file name (NULL: "<memory>")
+ * @param out      receives the table (NULL on failure)
+ * @param errbuf   if not NULL, receives "name:line:column: field: value:
+ *                 reason" on failure
+ * @return 0, ::CUSTSCORE_EINVAL (bad CSV, no rules), ::CUSTSCORE_ERANGE (more
+ *         than ::CUSTSCORE_MAX_SEGMENT_RULES rules), ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_segments_parse(const char *text, size_t size, const char *name,
+                                           custscore_segments **out, char *errbuf,
+                                           size_t errbuf_size);
+
+/**
+ * Read a segment table from the CSV file @p path, as custscore_segments_parse().
+ * @return as custscore_segments_parse(), plus ::CUSTSCORE_ENOTFOUND (no such
+ *         file) and ::CUSTSCORE_EIO.
+ */
+CUSTSCORE_API int custscore_segments_load(const char *path, custscore_segments **out,
+                                          char *errbuf, size_t errbuf_size);
+
+/** Free a segment table; NULL is a no-op. */
+CUSTSCORE_API void custscore_segments_free(custscore_segments *segments);
+
+/** What RFM frequency counts. */
+typedef enum custscore_frequency_basis {
+    /** Purchase occasions: days with an order of positive revenue (default). */
+    CUSTSCORE_FREQUENCY_OCCASIONS = 1,
+    /** Orders up to the as-of day, returns included: the `rfm` package's
+     *  transaction_count (use it for parity with `rfm`). */
+    CUSTSCORE_FREQUENCY_ORDERS = 2
+} custscore_frequency_basis;
+
+/** What RFM monetary value is. */
+typedef enum custscore_monetary_basis {
+    CUSTSCORE_MONETARY_TOTAL = 1, /**< total net revenue up to the as-of day (default, `rfm`) */
+    CUSTSCORE_MONETARY_MEAN = 2   /**< total net revenue / frequency */
+} custscore_monetary_basis;
+
+/** RFM options. Initialise with ::CUSTSCORE_RFM_OPTIONS_INIT. */
+typedef struct custscore_rfm_options {
+    unsigned version; /**< ::CUSTSCORE_RFM_OPTIONS_VERSION */
+    int bins;         /**< bins of each score, 1..9 (default 5) */
+    custscore_ties ties; /**< cut point rule (default ::CUSTSCORE_TIES_VALUE) */
+    double cut_offset;   /**< see custscore_bin_options::cut_offset (default 1.0) */
+    /** Explicit cut points per score (see custscore_bin_options::thresholds);
+     *  NULL to use bins. Recency thresholds are in days. */
+    const double *recency_thresholds;
+    size_t n_recency_thresholds;     /**< length of recency_thresholds */
+    const double *frequency_thresholds; /**< NULL to use bins */
+    size_t n_frequency_thresholds;      /**< length of frequency_thresholds */
+    const double *monetary_thresholds;  /**< NULL to use bins */
+    size_t n_monetary_thresholds;       /**< length of monetary_thresholds */
+    custscore_frequency_basis frequency; /**< default ::CUSTSCORE_FREQUENCY_OCCASIONS */
+    custscore_monetary_basis monetary;   /**< default ::CUSTSCORE_MONETARY_TOTAL */
+    /** Segment table; NULL for custscore_segments_default(). The names must
+     *  outlive the results that point to them. */
+    const custscore_segment_rule *segments;
+    size_t n_segments; /**< length of segments */
+} custscore_rfm_options;
+
+#define CUSTSCORE_RFM_OPTIONS_VERSION 1
+/** Default RFM options: 5 bins, value cut points, occasions, total revenue,
+ *  the default segment table. */
+#define CUSTSCORE_RFM_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        CUSTSCORE_RFM_OPTIONS_VERSION, 5, CUSTSCORE_TIES_VALUE, 1.0, NULL, 0, NULL, 0, NULL, 0,    \
+            CUSTSCORE_FREQUENCY_OCCASIONS, CUSTSCORE_MONETARY_TOTAL, NULL, 0                       \
+    }
+
+/**
+ * Score RFM over arrays of @p n customers: recency (days since the last
+ * purchase; reversed: the most recent score highest), frequency and monetary,
+ * each binned as custscore_score_bins() with the options' bins, ties and
+ * thresholds; then the segment of each customer. A customer with NaN in any
+ * of the three is not scored: r = f = m = 0, and it is left out of all cut
+ * points. (options->frequency and ->monetary are not used here: the caller
+ * chose the values.)
+ *
+ * @param r, f, m  receive n scores each (required)
+ * @param segment  if not NULL, receives n segment indexes into the table in
+ *                 effect (options->segments or the default), -1 for Others
+ * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_rfm_score(const double *recency_days, const double *frequency,
+                                      const double *monetary, size_t n,
+                                      const custscore_rfm_options *options, int *r, int *f,
+                                      int *m, int *segment);
+
+/**
+ * Profit rank and share of @p n customers: rank 1 is the most profitable,
+ * equal profits ranked in input order; share = profit / total profit (NaN
+ * for every customer when the total is <= 0). Either output may be NULL.
+ * @return 0, ::CUSTSCORE_EINVAL (NULL profit with n > 0, a non-finite
+ *         profit), ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_profit_rank(const double *profit, size_t n, int64_t *rank,
+                                        double *share);
+
+/** Summary of the whale curve (cumulative profit share against cumulative
+ *  customer share, customers ranked by profit, most profitable first). */
+typedef struct custscore_whale_summary {
+    int64_t customers;   /**< customers on the curve */
+    double total_profit; /**< sum of all profits (the curve ends at 1 = 100%) */
+    double peak_profit;  /**< height of the hump: the sum of the positive profits */
+    /** peak_profit / total_profit, e.g. 1.6 = "160% of profit"; NaN when the
+     *  total is <= 0 (then the curve has no meaningful scale). */
+    double peak_height;
+    int64_t peak_customers;     /**< customers up to the peak (profit > 0) */
+    double peak_customer_share; /**< peak_customers / customers (0 when none) */
+    /** The loss tail: profit lost by the loss-making customers,
+     *  -sum(profit < 0) >= 0; equals peak_profit - total_profit. */
+    double loss_tail;
+    int64_t loss_customers;     /**< customers with profit < 0 */
+    double loss_customer_share; /**< loss_customers / customers */
+    int64_t zero_customers;     /**< customers with profit exactly 0 (flat part) */
+} custscore_whale_summary;
+
+/**
+ * The whale curve of @p n profits (Cooper & Kaplan 1991; Kaplan & Narayanan
+ * 2001) and its summary. The curve runs from (0, 0) through
+ * (k/n, cum_k / total) to (1, 1), cum_k being the profit of the k most
+ * profitable customers.
+ *
+ * @param n_points        0 for the summary only, else >= 2: number of curve
+ *                        points, at k = round(i n / (n_points - 1)) customers,
+ *                        i = 0..n_points-1 (n_points = n + 1 gives every point)
+ * @param customer_share  receives n_points customer shares (may be NULL when n_points is 0)
+ * @param profit_share    receives n_points cumulative profit shares (NaN when the total is <= 0)
+ * @param summary         if not NULL, receives the summary
+ * @return 0, ::CUSTSCORE_EINVAL (NULL arrays, n_points 1, non-finite profit), ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_whale_curve(const double *profit, size_t n, size_t n_points,
+                                        double *customer_share, double *profit_share,
+                                        custscore_whale_summary *summary);
+
+/** How tier cut points are given. */
+typedef enum custscore_tier_mode {
+    /** Cumulative shares of customers ranked by profit, e.g. {0.2, 0.5}: the
+     *  top 20% are tier 0, the next 30% tier 1, the rest with profit >= 0
+     *  tier n_cuts, profit < 0 tier n_cuts + 1. Only customers with positive
+     *  profit enter the top tiers. n_cuts + 2 tiers. */
+    CUSTSCORE_TIERS_PERCENTILE = 1,
+    /** Ascending profit thresholds t_1 < .. < t_K, e.g. {0, 2000, 10000,
+     *  30000}: profit >= t_K is tier 0, [t_K-1, t_K) tier 1, ..., below t_1
+     *  tier K. K + 1 tiers. */
+    CUSTSCORE_TIERS_ABSOLUTE = 2
+} custscore_tier_mode;
+
+/** Largest number of tiers. */
+#define CUSTSCORE_MAX_TIERS 16
+
+/** Tier options (the customer pyramid). Initialise with ::CUSTSCORE_TIER_OPTIONS_INIT. */
+typedef struct custscore_tier_options {
+    unsigned version;         /**< ::CUSTSCORE_TIER_OPTIONS_VERSION */
+    custscore_tier_mode mode; /**< default ::CUSTSCORE_TIERS_PERCENTILE */
+    /** Cut points (see ::custscore_tier_mode), finite and strictly
+     *  ascending; percentiles in (0, 1]. NULL for {0.2, 0.5}
+     *  (percentile mode only). */
+    const double *cuts;
+    size_t n_cuts; /**< length of cuts */
+    /** Tier names, best tier first, as many as tiers; NULL for the defaults:
+     *  "key", "ordinary", "small", "loss-making" for the default percentile
+     *  shape, else "tier1", "tier2", ... The strings must outlive the results. */
+    const char *const *names;
+    size_t n_names; /**< length of names */
+    /** Percentile mode: ::CUSTSCORE_TIES_RANK (default) fills the tiers to
+     *  the exact share, equal profits in input order; ::CUSTSCORE_TIES_VALUE
+     *  gives equal profits the better tier. */
+    custscore_ties ties;
+} custscore_tier_options;
+
+#define CUSTSCORE_TIER_OPTIONS_VERSION 1
+/** Default tiers: key 20%, ordinary 30%, small, loss-making. */
+#define CUSTSCORE_TIER_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        CUSTSCORE_TIER_OPTIONS_VERSION, CUSTSCORE_TIERS_PERCENTILE, NULL, 0, NULL, 0,              \
+            CUSTSCORE_TIES_RANK                                                                    \
+    }
+
+/** Number of tiers @p options define (NULL: the defaults, 4), or ::CUSTSCORE_EINVAL. */
+CUSTSCORE_API int custscore_tier_count(const custscore_tier_options *options);
+
+/** Name of tier @p tier (0 = best) under @p options (NULL: defaults); NULL
+ *  when out of range or the options are invalid. */
+CUSTSCORE_API const char *custscore_tier_name(const custscore_tier_options *options, int tier);
+
+/**
+ * Assign each of @p n customers a tier (0 = best) by its @p profit.
+ * Percentile mode: the customer at position j (0-based) of the profit
+ * ranking (descending; equal profits in input order) is in tier k for the
+ * first k with j < round(cuts[k] n), when its profit is > 0.
+ * @return 0, ::CUSTSCORE_EINVAL (bad options, non-finite profit), ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_tiers_assign(const double *profit, size_t n,
+                                         const custscore_tier_options *options, int *tier);
+
+/** Lifecycle stage of a customer. */
+typedef enum custscore_lifecycle {
+    CUSTSCORE_LIFECYCLE_PROSPECT = 0,  /**< no purchase yet */
+    CUSTSCORE_LIFECYCLE_NEW = 1,       /**< first purchase within the window, few repeats */
+    CUSTSCORE_LIFECYCLE_GROWING = 2,   /**< buying more often lately */
+    CUSTSCORE_LIFECYCLE_MATURE = 3,    /**< buying at a steady rate */
+    CUSTSCORE_LIFECYCLE_DECLINING = 4, /**< buying less often, or overdue */
+    CUSTSCORE_LIFECYCLE_LAPSED = 5     /**< no purchase for longer than lapse_after */
+} custscore_lifecycle;
+
+/** Lifecycle options. Initialise with ::CUSTSCORE_LIFECYCLE_OPTIONS_INIT. */
+typedef struct custscore_lifecycle_options {
+    unsigned version;    /**< ::CUSTSCORE_LIFECYCLE_OPTIONS_VERSION */
+    custscore_unit unit; /**< unit of window and lapse_after (default month) */
+    /** Observation window W (default 12 months), rounded to whole days:
+     *  "new" means a first purchase within W; the purchase rates of its
+     *  recent and earlier halves are compared. */
+    double window;
+    double lapse_after;  /**< lapsed when no purchase for longer (default 12 months) */
+    int new_max_repeats; /**< "new" allows up to this many repeat purchases (default 1) */
+    /** Declining when the days since the last purchase exceed this multiple of
+     *  the customer's mean time between purchases (default 2). */
+    double overdue_factor;
+    /** Growing when the recent rate > earlier rate x (1 + tolerance),
+     *  declining when < earlier x (1 - tolerance) (default 0.2). */
+    double trend_tolerance;
+} custscore_lifecycle_options;
+
+#define CUSTSCORE_LIFECYCLE_OPTIONS_VERSION 1
+/** Default lifecycle options: 12-month window, lapsed after 12 months. */
+#define CUSTSCORE_LIFECYCLE_OPTIONS_INIT                                                           \
+    {                                                                                              \
+        CUSTSCORE_LIFECYCLE_OPTIONS_VERSION, CUSTSCORE_UNIT_MONTH, 12.0, 12.0, 1, 2.0, 0.2         \
+    }
+
+/** Static name of a stage ("prospect", "new", "growing", "mature",
+ *  "declining", "lapsed"); "unknown" for other values. */
+CUSTSCORE_API const char *custscore_lifecycle_name(custscore_lifecycle stage);
+
+/**
+ * Lifecycle stage of one customer from its purchase occasions (Unix s,
+ * ascending; several on one UTC day count once; those after the as-of day
+ * are ignored). The rules, first match wins (days counted on UTC days):
+ * no occasion: prospect; days since the last > lapse_after: lapsed; first
+ * occasion less than W ago and at most new_max_repeats repeats: new; days
+ * since the last > overdue_factor x mean gap between occasions, or no
+ * occasion in the window: declining; then the occasion rates of the recent
+ * half (age < W/2) and the earlier half (W/2 <= age < W) of the window, each
+ * over the days the customer was known in it, decide growing / declining /
+ * mature (a customer first seen within the recent half is growing).
+ * @return 0, ::CUSTSCORE_EINVAL (NULL arguments, unsorted occasions, bad options).
+ */
+CUSTSCORE_API int custscore_lifecycle_of(const int64_t *occasions, size_t n, int64_t as_of,
+                                         const custscore_lifecycle_options *options,
+                                         custscore_lifecycle *stage);
+
+/** Options of the bulk value functions. Initialise with ::CUSTSCORE_VALUE_OPTIONS_INIT. */
+typedef struct custscore_value_options {
+    unsigned version;                      /**< ::CUSTSCORE_VALUE_OPTIONS_VERSION */
+    custscore_rfm_options rfm;             /**< RFM scores and segments */
+    custscore_tier_options tiers;          /**< tiers */
+    custscore_lifecycle_options lifecycle; /**< lifecycle stages */
+    /** Window of the profit contribution (revenue, cost, profit, share,
+     *  rank, whale curve, tiers): the orders of the last round(window x unit)
+     *  days up to and including the as-of day (default 12 months = 365
+     *  days); 0 for the whole history. RFM monetary always uses the whole
+     *  history. */
+    double profit_window;
+    custscore_unit profit_window_unit; /**< default month */
+    /** Zero-revenue orders: adjustments (default) or purchase occasions, as
+     *  custscore_summary_options::zero. */
+    custscore_zero_revenue zero;
+} custscore_value_options;
+
+#define CUSTSCORE_VALUE_OPTIONS_VERSION 1
+/** Default value options. */
+#define CUSTSCORE_VALUE_OPTIONS_INIT                                                               \
+    {                                                                                              \
+        CUSTSCORE_VALUE_OPTIONS_VERSION, CUSTSCORE_RFM_OPTIONS_INIT, CUSTSCORE_TIER_OPTIONS_INIT,  \
+            CUSTSCORE_LIFECYCLE_OPTIONS_INIT, 12.0, CUSTSCORE_UNIT_MONTH,                          \
+            CUSTSCORE_ZERO_REVENUE_ADJUSTMENT                                                      \
+    }
+
+/** The customer value of one customer (one row of `custscore value`). */
+typedef struct custscore_value {
+    const char *customer; /**< the key (NULL when the input had no keys) */
+    /** Days from the last purchase occasion to the as-of day; -1 without one. */
+    int64_t recency_days;
+    int64_t frequency; /**< occasions or orders (custscore_rfm_options::frequency) */
+    double monetary;   /**< total or mean net revenue of the whole history */
+    int r, f, m;       /**< scores 1..bins; 0 for a customer without a purchase occasion */
+    int rfm_score;     /**< 100 r + 10 f + m (0 when not scored) */
+    const char *segment; /**< segment name or "Others" (owned by the rule table) */
+    int segment_index;   /**< index of the matching rule, -1 for Others */
+    double revenue;      /**< net revenue in the profit window */
+    double cost;         /**< cost in the profit window (unknown costs count 0) */
+    double profit;       /**< revenue - cost */
+    double profit_share; /**< profit / total profit; NaN when the total is <= 0 */
+    int64_t profit_rank; /**< 1 = most profitable; equal profits in input order */
+    int tier;            /**< tier index, 0 = best */
+    const char *tier_name; /**< tier name (owned by the options or static) */
+    custscore_lifecycle lifecycle; /**< lifecycle stage */
+    int64_t first;  /**< first purchase occasion (Unix s, start of the day); 0 if none */
+    int64_t last;   /**< last purchase occasion; 0 if none */
+    int64_t orders; /**< orders up to the as-of day, returns included */
+} custscore_value;
+
+/** Orders of many customers as plain arrays, grouped by customer (the input
+ *  of custscore_value_compute()). */
+typedef struct custscore_order_arrays {
+    size_t n_customers; /**< number of customers */
+    const char *const *customer; /**< [n_customers] keys, or NULL */
+    /** [n_customers + 1]: the orders of customer i are offset[i] ..
+     *  offset[i + 1] - 1, ascending by time; offset[0] = 0. */
+    const size_t *offset;
+    const int64_t *ts;    /**< [offset[n_customers]] order time (Unix s, UTC) */
+    const double *revenue; /**< net revenue; <= 0 is a return, not a purchase */
+    const double *cost;    /**< cost, or NULL when unknown (profit = revenue) */
+} custscore_order_arrays;
+
+/**
+ * Compute the customer value of every customer of @p orders as of @p as_of
+ * in one pass (no store needed). Orders on days after the as-of day are
+ * ignored.
+ *
+ * @param options  NULL for ::CUSTSCORE_VALUE_OPTIONS_INIT
+ * @param out      receives n_customers rows, in input order
+ * @param whale    if not NULL, receives the whale curve summary of the profits
+ * @param errbuf   if not NULL, receives a message on failure
+ * @return 0, ::CUSTSCORE_EINVAL (bad options, unsorted or non-finite
+ *         orders), ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_value_compute(const custscore_order_arrays *orders, int64_t as_of,
+                                          const custscore_value_options *options,
+                                          custscore_value *out, custscore_whale_summary *whale,
+                                          char *errbuf, size_t errbuf_size);
+
+/** Called for each customer by custscore_value_each(); the row and its
+ *  strings are valid during the call. Return nonzero to stop. */
+typedef int (*custscore_value_fn)(const custscore_value *value, void *payload);
+
+/**
+ * Compute the customer value of every customer in the store as of @p as_of
+ * (one pass over the order history) and call @p fn for each, ordered by key
+ * (byte order). Customers without orders are included (prospects, scores 0).
+ * If @p fn returns nonzero, iteration stops and that value is returned.
+ */
+CUSTSCORE_API int custscore_value_each(custscore *db, int64_t as_of,
+                                       const custscore_value_options *options,
+                                       custscore_value_fn fn, void *payload);
+
+/**
+ * Write the customer value of every customer as CSV to @p path ("-":
+ * standard output): header
+ * `customer,recency_days,frequency,monetary,r,f,m,rfm_score,segment,revenue,cost,profit,profit_share,tier,lifecycle`,
+ * one row per customer ordered by key; an empty recency_days or
+ * profit_share means none/undefined. A file is written to a temporary name
+ * and renamed, so readers never see half a file.
+ * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_EIO, ::CUSTSCORE_ENOMEM or a store error.
+ */
+CUSTSCORE_API int custscore_value_write_csv(custscore *db, int64_t as_of,
+                                            const custscore_value_options *options,
+                                            const char *path);
+
+/**
+ * The whale curve of the customers in the store as of @p as_of (profit in
+ * options->profit_window), as custscore_whale_curve().
+ */
+CUSTSCORE_API int custscore_value_whale(custscore *db, int64_t as_of,
+                                        const custscore_value_options *options, size_t n_points,
+                                        double *customer_share, double *profit_share,
+                                        custscore_whale_summary *summary);
+/** @} */
+
 /* @@CUSTSCORE_VALUE_API@@ */
+
+/* ===================================================================== */
+/** @name Lifetime value: BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, CLV
+ *
+ * Buy-till-you-die purchase models and the Gamma-Gamma spend model, fitted by
+ * maximum likelihood on each customer's summary (x repeat purchases, t_x the
+ * time of the last one and T the time since the first one, all counted from
+ * the first purchase, in one explicit ::custscore_unit), and the discounted
+ * residual customer lifetime value built on them. Formulas, citations and
+ * the numerical choices: docs/models.md, "Lifetime value".
+ *
+ * Two layers:
+ * - pure functions over plain arrays (x, t_x, T as `double`, the parameters
+ *   in the same time unit as the arrays), reentrant, usable without a store
+ *   and from Python with numpy arrays; they return 0 or ::CUSTSCORE_EINVAL
+ *   for NULL pointers, parameters that are not finite and positive, or data
+ *   that are not finite, negative or have t_x > T. For x = 0, t_x is
+ *   ignored (taken as 0);
+ * - store functions: custscore_fit() fits from the store's orders as of a
+ *   date and saves the model; custscore_clv_each() and custscore_clv_one()
+ *   score customers with the saved models; custscore_holdout() validates a
+ *   model on a holdout period. @{ */
+
+/** The lifetime-value models. */
+typedef enum custscore_model {
+    /** BG/NBD (Fader, Hardie & Lee 2005): purchases Poisson(lambda),
+     *  lambda ~ Gamma(r, alpha); after each repeat purchase the customer
+     *  drops out with probability p ~ Beta(a, b). Parameters r, alpha, a, b. */
+    CUSTSCORE_MODEL_BGNBD = 1,
+    /** MBG/NBD (Batislam, Denizel & Filiztekin 2007; Hoppe & Wagner 2007): as
+     *  BG/NBD, with a drop-out chance also at the first purchase.
+     *  Parameters r, alpha, a, b. */
+    CUSTSCORE_MODEL_MBGNBD = 2,
+    /** Pareto/NBD (Schmittlein, Morrison & Colombo 1987): lifetimes
+     *  Exponential(mu), mu ~ Gamma(s, beta). Parameters r, alpha, s, beta. */
+    CUSTSCORE_MODEL_PNBD = 3,
+    /** Gamma-Gamma spend per purchase (Fader, Hardie & Lee 2005 "RFM and
+     *  CLV"; Fader & Hardie 2013). Parameters p, q, gamma. */
+    CUSTSCORE_MODEL_GG = 4
+} custscore_model;
+
+/**
+ * Short name of a model: "bgnbd", "mbgnbd", "pnbd", "gg" (the CLI's
+ * `--model` values and the default names in the store's model table); NULL
+ * for an unknown value. The string is static.
+ */
+CUSTSCORE_API const char *custscore_model_name(custscore_model model);
+
+/**
+ * Parse a short model name (case-insensitive; also "bg/nbd", "mbg/nbd",
+ * "pareto/nbd", "gamma-gamma"). @return 0 or ::CUSTSCORE_EINVAL.
+ */
+CUSTSCORE_API int custscore_model_parse(const char *name, custscore_model *out);
+
+/** Parameters of a purchase (BTYD) model, with the names of the literature.
+ *  alpha and beta are in the time unit of the data they are used with. */
+typedef struct custscore_btyd_params {
+    custscore_model model; /**< ::CUSTSCORE_MODEL_BGNBD, _MBGNBD or _PNBD */
+    double r;              /**< shape of the purchase-rate Gamma */
+    double alpha;          /**< scale (time) of the purchase-rate Gamma */
+    double a;              /**< BG/NBD, MBG/NBD: drop-out Beta a (unused by Pareto/NBD) */
+    double b;              /**< BG/NBD, MBG/NBD: drop-out Beta b (unused by Pareto/NBD) */
+    double s;              /**< Pareto/NBD: shape of the drop-out-rate Gamma */
+    double beta;           /**< Pareto/NBD: scale (time) of the drop-out-rate Gamma */
+} custscore_btyd_params;
+
+/** Parameters of the Gamma-Gamma spend model: a purchase's value is
+ *  Gamma(p, nu), nu ~ Gamma(q, gamma) across customers (money units). */
+typedef struct custscore_gg_params {
+    double p;     /**< shape of the spend per purchase */
+    double q;     /**< shape of the customers' nu */
+    double gamma; /**< scale of nu (money) */
+} custscore_gg_params;
+
+/**
+ * Log-likelihood of a purchase model over @p n customers (or unique
+ * (x, t_x, T) patterns with @p weights counting the customers of each).
+ * Computed in log space throughout (no overflow for any x).
+ * @param weights      NULL for 1 each; else finite and >= 0
+ * @param loglik_each  if not NULL, receives the n individual log-likelihoods
+ *                     (unweighted)
+ * @param loglik       if not NULL, receives the weighted sum
+ */
+CUSTSCORE_API int custscore_btyd_loglik(const custscore_btyd_params *params, size_t n,
+                                        const double *x, const double *t_x, const double *T,
+                                        const double *weights, double *loglik_each,
+                                        double *loglik);
+
+/**
+ * Gradient of the summed log-likelihood with respect to the natural
+ * parameters, in the order (r, alpha, a, b) or, for Pareto/NBD,
+ * (r, alpha, s, beta). Closed form (digamma) for BG/NBD and MBG/NBD;
+ * central differences for Pareto/NBD, whose closed form needs derivatives of
+ * 2F1 in its parameters.
+ * @param gradient  receives 4 values
+ */
+CUSTSCORE_API int custscore_btyd_gradient(const custscore_btyd_params *params, size_t n,
+                                          const double *x, const double *t_x, const double *T,
+                                          const double *weights, double *gradient);
+
+/** P(alive | x, t_x, T): the probability that each customer has not dropped
+ *  out by T. @p out receives n values in [0, 1]. */
+CUSTSCORE_API int custscore_btyd_p_alive(const custscore_btyd_params *params, size_t n,
+                                         const double *x, const double *t_x, const double *T,
+                                         double *out);
+
+/** E[X(t)]: expected repeat purchases in (0, t] of a new customer, for each
+ *  of the @p n times @p t (>= 0). */
+CUSTSCORE_API int custscore_btyd_expected(const custscore_btyd_params *params, size_t n,
+                                          const double *t, double *out);
+
+/** E[X(T, T + t) | x, t_x, T]: expected purchases of each customer in the
+ *  next @p t time units (t >= 0, the same for all). */
+CUSTSCORE_API int custscore_btyd_conditional_expected(const custscore_btyd_params *params,
+                                                      double t, size_t n, const double *x,
+                                                      const double *t_x, const double *T,
+                                                      double *out);
+
+/**
+ * P(X(t) = k) for a new customer, k = 0 .. @p max_n: the distribution of the
+ * number of repeat purchases in (0, t]. @p out receives max_n + 1 values.
+ * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_ERANGE (max_n above 10^6),
+ *         ::CUSTSCORE_EINTERNAL when a Pareto/NBD quadrature did not converge.
+ */
+CUSTSCORE_API int custscore_btyd_pmf(const custscore_btyd_params *params, double t, size_t max_n,
+                                     double *out);
+
+/** P(X(T, T + t) = 0 | x, t_x, T): the probability that each customer makes
+ *  no purchase in the next @p t time units (dropped out, or alive and not
+ *  buying). Used by the churn model. */
+CUSTSCORE_API int custscore_btyd_p_no_purchase(const custscore_btyd_params *params, double t,
+                                               size_t n, const double *x, const double *t_x,
+                                               const double *T, double *out);
+
+/**
+ * Gamma-Gamma log-likelihood of @p n customers with @p x >= 1 repeat
+ * purchases of mean value @p mean_spend > 0 (the density of the mean, Fader
+ * & Hardie 2013 eq. 3). @p loglik receives the sum.
+ */
+CUSTSCORE_API int custscore_gg_loglik(const custscore_gg_params *params, size_t n, const double *x,
+                                      const double *mean_spend, double *loglik);
+
+/** Gradient of custscore_gg_loglik() in (p, q, gamma) (closed form).
+ *  @p gradient receives 3 values. */
+CUSTSCORE_API int custscore_gg_gradient(const custscore_gg_params *params, size_t n,
+                                        const double *x, const double *mean_spend,
+                                        double *gradient);
+
+/**
+ * E[spend per purchase | x, mean_spend] of each customer (Fader, Hardie & Lee
+ * 2005 "RFM and CLV", eq. 5): a weighted mean of the population mean
+ * p gamma / (q - 1) and the customer's own mean. Customers with x = 0 get the
+ * population mean (their @p mean_spend is ignored).
+ * @return 0, ::CUSTSCORE_EINVAL (also when q <= 1 and some x is 0: the
+ *         population mean is then infinite).
+ */
+CUSTSCORE_API int custscore_gg_expected_spend(const custscore_gg_params *params, size_t n,
+                                              const double *x, const double *mean_spend,
+                                              double *out);
+
+/** Options of the fits. Initialise with ::CUSTSCORE_FIT_OPTIONS_INIT; 0 in a
+ *  numeric field means its default. */
+typedef struct custscore_fit_options {
+    unsigned version;      /**< ::CUSTSCORE_FIT_OPTIONS_VERSION */
+    custscore_model model; /**< model to fit (default ::CUSTSCORE_MODEL_BGNBD) */
+    /** Time unit of the summary (store fits; default ::CUSTSCORE_UNIT_WEEK).
+     *  Array fits: the unit the caller's arrays are in, echoed in the result. */
+    custscore_unit unit;
+    /** L2 penalty lambda >= 0 on the log-parameters: the fit minimises
+     *  -LL/n + lambda * sum(log theta_k)^2, the time scales (alpha, beta) and
+     *  gamma measured relative to the mean T and the mean spend, so the
+     *  penalty does not depend on the unit or currency. Default 0 (plain
+     *  maximum likelihood). */
+    double penalty;
+    int starts;         /**< starting points, 1..8 (default 3) */
+    int max_iterations; /**< quasi-Newton iterations per start (default 500) */
+    /** Convergence: largest |gradient| of -LL/n in the log-parameters
+     *  (default 1e-7). */
+    double tolerance;
+    /** Store fits: name of the model row (1..63 bytes; default the model's
+     *  short name, see custscore_model_name()). */
+    const char *name;
+    int no_store; /**< custscore_fit(): nonzero to fit without saving */
+} custscore_fit_options;
+
+#define CUSTSCORE_FIT_OPTIONS_VERSION 1
+/** Default fit options: BG/NBD in weeks, no penalty, 3 starts, saved as "bgnbd". */
+#define CUSTSCORE_FIT_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        CUSTSCORE_FIT_OPTIONS_VERSION, CUSTSCORE_MODEL_BGNBD, CUSTSCORE_UNIT_WEEK, 0.0, 0, 0,      \
+            0.0, NULL, 0                                                                           \
+    }
+
+/** How a fit ended. */
+typedef enum custscore_fit_status {
+    CUSTSCORE_FIT_CONVERGED = 0,      /**< the gradient test was met */
+    CUSTSCORE_FIT_MAX_ITERATIONS = 1, /**< stopped at max_iterations */
+    CUSTSCORE_FIT_LINE_SEARCH = 2,    /**< no further decrease could be found */
+    CUSTSCORE_FIT_NOT_FINITE = 3,     /**< the likelihood was not finite at the start */
+    CUSTSCORE_FIT_AT_BOUND = 4,       /**< a parameter ran to its bound (not identified) */
+    CUSTSCORE_FIT_SINGULAR = 5        /**< the Hessian is not positive definite */
+} custscore_fit_status;
+
+/** Largest number of parameters of a model. */
+#define CUSTSCORE_MAX_PARAMS 4
+/** Size of custscore_fit_info::name. */
+#define CUSTSCORE_MODEL_NAME_SIZE 64
+
+/** A fitted model: what the fit found, and how. Plain data. */
+typedef struct custscore_fit_info {
+    custscore_model model;
+    custscore_unit unit; /**< time unit of alpha and beta */
+    char name[CUSTSCORE_MODEL_NAME_SIZE]; /**< name in the store ("" for array fits) */
+    int64_t model_id;  /**< row id in the store's model table; 0 when not saved */
+    int64_t as_of;     /**< as-of time of the data (Unix s; 0 for array fits) */
+    int64_t fitted_at; /**< when it was fitted (Unix s) */
+    int n_params;      /**< 4 (3 for Gamma-Gamma) */
+    /** Parameter names (static strings): "r","alpha","a","b" / "r","alpha","s","beta" /
+     *  "p","q","gamma". */
+    const char *param_name[CUSTSCORE_MAX_PARAMS];
+    double param[CUSTSCORE_MAX_PARAMS];     /**< estimates, in the names' order */
+    double std_error[CUSTSCORE_MAX_PARAMS]; /**< standard errors (delta method), NaN if unknown */
+    /** Covariance of the log-parameters (inverse observed information),
+     *  row-major n_params x n_params; used for the CLV intervals. */
+    double cov_log[CUSTSCORE_MAX_PARAMS][CUSTSCORE_MAX_PARAMS];
+    custscore_btyd_params btyd; /**< the estimates as BTYD parameters (purchase models) */
+    custscore_gg_params gg;     /**< the estimates as Gamma-Gamma parameters */
+    double loglik;              /**< maximised log-likelihood (without the penalty) */
+    double aic;                 /**< -2 loglik + 2 n_params */
+    double bic;                 /**< -2 loglik + n_params ln n */
+    int64_t n;                  /**< customers in the fit */
+    int64_t n_unique;           /**< unique (x, t_x, T) patterns (purchase models) */
+    /** Customers left out: without any purchase (purchase models); with
+     *  x = 0 or mean spend <= 0 (Gamma-Gamma). */
+    int64_t n_excluded;
+    double repeat_purchases;  /**< sum of x over the fit's customers */
+    int status;               /**< ::custscore_fit_status */
+    int iterations;           /**< quasi-Newton iterations of the best start */
+    int evaluations;          /**< likelihood evaluations, all starts */
+    double gradient_norm;     /**< largest |gradient| of -LL/n in the log-parameters */
+    int starts;               /**< starting points tried */
+    int starts_converged;     /**< of which converged */
+    int starts_agreeing;      /**< converged to the best optimum (a multimodality check) */
+    double penalty;           /**< the penalty used */
+    double time_scale;        /**< internal time rescaling (mean T), in the unit */
+    /** Gamma-Gamma: Pearson correlation between x and the mean spend over the
+     *  fit's customers. The model assumes spend independent of frequency;
+     *  |corr| above ~0.3 says it does not hold. NaN for purchase models. */
+    double spend_frequency_corr;
+    double mean_spend; /**< Gamma-Gamma: mean of the customers' mean spend */
+} custscore_fit_info;
+
+/**
+ * Fit a purchase model (options->model BG/NBD, MBG/NBD or Pareto/NBD) on
+ * arrays, without a store. Customers are compressed to unique
+ * (x, t_x, T) patterns first, so millions fit in well under a second.
+ *
+ * @param weights  NULL, or customers per row (for data already compressed)
+ * @param info     receives the result, also when the fit did not converge
+ * @param errbuf   if not NULL, receives a message on failure (what went
+ *                 wrong and what to try)
+ * @return 0; ::CUSTSCORE_EINVAL (bad data, no customer with a repeat
+ *         purchase); ::CUSTSCORE_ENOCONV (no convergence, a parameter at its
+ *         bound, singular Hessian: @p info holds the last point and the
+ *         message says what to try); ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_btyd_fit(const custscore_fit_options *options, size_t n,
+                                     const double *x, const double *t_x, const double *T,
+                                     const double *weights, custscore_fit_info *info,
+                                     char *errbuf, size_t errbuf_size);
+
+/**
+ * Fit the Gamma-Gamma spend model on arrays. Only customers with x >= 1 and
+ * mean_spend > 0 enter (the others are counted in info->n_excluded);
+ * options->model is ignored. Returns as custscore_btyd_fit(); EINVAL when
+ * fewer than 2 customers qualify.
+ */
+CUSTSCORE_API int custscore_gg_fit(const custscore_fit_options *options, size_t n,
+                                   const double *x, const double *mean_spend,
+                                   custscore_fit_info *info, char *errbuf, size_t errbuf_size);
+
+/**
+ * Fit a model on the store's orders as of @p as_of and save it in the model
+ * table (name, fitted_at, as_of, unit, params and stderr as JSON, loglik, n,
+ * info JSON) unless options->no_store. The summary is computed in
+ * options->unit; customers without a purchase by the as-of day are left
+ * out. For ::CUSTSCORE_MODEL_GG the spend data are each customer's mean
+ * repeat spend (returns never count as purchases).
+ *
+ * @param options  NULL for ::CUSTSCORE_FIT_OPTIONS_INIT
+ * @param info     if not NULL, receives the result (info->model_id the row)
+ * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_ENOCONV (nothing saved),
+ *         ::CUSTSCORE_EREADONLY, store errors.
+ */
+CUSTSCORE_API int custscore_fit(custscore *db, int64_t as_of, const custscore_fit_options *options,
+                                custscore_fit_info *info);
+
+/**
+ * Load a saved model: the latest (by fitted_at, then row id) with the given
+ * @p name, or with @p name NULL the latest purchase model (BG/NBD, MBG/NBD
+ * or Pareto/NBD, whatever its name).
+ * @return 0, ::CUSTSCORE_ENOMODEL when there is none, store errors.
+ */
+CUSTSCORE_API int custscore_model_load(custscore *db, const char *name, custscore_fit_info *info);
+
+/** Options of the CLV functions. Initialise with ::CUSTSCORE_CLV_OPTIONS_INIT. */
+typedef struct custscore_clv_options {
+    unsigned version; /**< ::CUSTSCORE_CLV_OPTIONS_VERSION */
+    double horizon;   /**< length of the horizon, in horizon_unit (> 0; 0 means 12) */
+    /** Unit of the horizon and the discounting period (default
+     *  ::CUSTSCORE_UNIT_MONTH: 12 monthly periods). */
+    custscore_unit horizon_unit;
+    /** Annual discount rate d >= 0: value at time t (years) is divided by
+     *  (1 + d)^t (default 0.10). A negative value means 0. */
+    double discount_rate;
+    /** Margin m (profit / revenue) applied to the expected revenue, finite.
+     *  0 (the default) means: the store functions use the store's
+     *  sum(revenue - cost) / sum(revenue) over the orders up to the as-of
+     *  day when any order has a cost, else 1; custscore_clv_arrays() uses 1. */
+    double margin;
+    /** Level of the CLV interval, in (0, 1) (default 0.90); 0 for none
+     *  (clv_low and clv_high are then NaN). */
+    double interval_level;
+    int interval_draws; /**< parameter draws for the interval, 10..100000 (0 means 200) */
+    uint64_t seed;      /**< seed of the draws (default 1); same seed, same interval */
+    /** Store functions: name of the purchase model (NULL: the latest one). */
+    const char *purchase_model;
+    /** Store functions: name of the spend model (NULL: "gg"). */
+    const char *spend_model;
+} custscore_clv_options;
+
+#define CUSTSCORE_CLV_OPTIONS_VERSION 1
+/** Default CLV options: 12 months, 10% a year, margin from the store, 90%
+ *  interval from 200 draws, seed 1, the latest models. */
+#define CUSTSCORE_CLV_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        CUSTSCORE_CLV_OPTIONS_VERSION, 12.0, CUSTSCORE_UNIT_MONTH, 0.10, 0.0, 0.90, 200, 1,      \
+            NULL, NULL                                                                             \
+    }
+
+/** One customer's lifetime value. Money in the store's currency, counts in
+ *  purchases, over the horizon of the options. */
+typedef struct custscore_clv_row {
+    const char *customer;      /**< key (store functions; NULL from arrays) */
+    int64_t x;                 /**< repeat purchases */
+    double t_x;                /**< time of the last purchase, in the model's unit */
+    double T;                  /**< time since the first purchase, in the model's unit */
+    double mean_spend;         /**< mean repeat spend (0 when x = 0) */
+    double p_alive;            /**< P(alive | x, t_x, T) */
+    double expected_purchases; /**< E[purchases in the horizon], not discounted */
+    double expected_spend;     /**< E[spend per purchase] (Gamma-Gamma) */
+    double clv;                /**< discounted expected margin over the horizon */
+    double clv_low;            /**< lower end of the interval (NaN without one) */
+    double clv_high;           /**< upper end of the interval (NaN without one) */
+} custscore_clv_row;
+
+/** What a CLV run used: every choice echoed, so a result file can say how
+ *  it was computed. */
+typedef struct custscore_clv_info {
+    custscore_model purchase_model;     /**< model kind */
+    custscore_unit unit;                /**< the purchase model's time unit */
+    char purchase_model_name[CUSTSCORE_MODEL_NAME_SIZE]; /**< its name */
+    char spend_model_name[CUSTSCORE_MODEL_NAME_SIZE];    /**< spend model's name */
+    int64_t purchase_model_id;          /**< their rows (0 for array input) */
+    int64_t spend_model_id;
+    int64_t as_of;                      /**< as-of time scored */
+    double horizon;                     /**< as in the options */
+    custscore_unit horizon_unit;        /**< as in the options */
+    double horizon_in_unit;             /**< the horizon in the model's time unit */
+    int periods;                        /**< discounting periods */
+    double discount_rate;               /**< annual */
+    double margin;                      /**< margin used */
+    int margin_from_costs;              /**< 1 when the margin came from the store's costs */
+    double interval_level;              /**< 0 when no interval */
+    int interval_draws;                 /**< draws used */
+    uint64_t seed;                      /**< seed used */
+    int64_t customers;                  /**< customers scored */
+    double total_clv;                   /**< sum of clv */
+} custscore_clv_info;
+
+/**
+ * Discounted residual lifetime value over arrays of @p n customers.
+ *
+ * The horizon is cut into periods of one horizon_unit (the last one
+ * shorter when the horizon is not whole). For each customer
+ *   CLV = m * E[spend] * sum_k (E[X(t_k)|..] - E[X(t_(k-1))|..]) / (1 + d)^(t_k / year),
+ * t_k the end of period k, the year 365.2425 days: the purchases expected in
+ * a period are discounted from that period's end. The interval comes from
+ * @p interval_draws draws of the log-parameters of both models from their
+ * asymptotic normal distributions (cov_log), independent between the
+ * purchase and the spend model, with a private xoshiro256** generator
+ * seeded from options->seed.
+ *
+ * @param purchase  a fitted purchase model (its btyd params, unit and cov_log are used)
+ * @param spend     a fitted Gamma-Gamma model (gg params and cov_log)
+ * @param x, t_x, T  in purchase->unit
+ * @param mean_spend  mean repeat spend of each customer (ignored when x = 0)
+ * @param p_alive, expected_purchases, expected_spend, clv, clv_low, clv_high
+ *        n values each; any may be NULL
+ * @param info  if not NULL, receives what was used
+ * @return 0, ::CUSTSCORE_EINVAL (bad options, models or data; also a spend
+ *         model with q <= 1 when a customer has x = 0), ::CUSTSCORE_ERANGE
+ *         (more than 100000 periods), ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_clv_arrays(const custscore_fit_info *purchase,
+                                       const custscore_fit_info *spend,
+                                       const custscore_clv_options *options, size_t n,
+                                       const double *x, const double *t_x, const double *T,
+                                       const double *mean_spend, double *p_alive,
+                                       double *expected_purchases, double *expected_spend,
+                                       double *clv, double *clv_low, double *clv_high,
+                                       custscore_clv_info *info);
+
+/** Called by custscore_clv_each() for each customer; return nonzero to stop. */
+typedef int (*custscore_clv_fn)(const custscore_clv_row *row, void *payload);
+
+/**
+ * Lifetime value of every customer with a purchase by @p as_of, with the
+ * saved models (see options->purchase_model, ->spend_model), ordered by key.
+ * The summary is computed in the purchase model's unit.
+ *
+ * @param options  NULL for ::CUSTSCORE_CLV_OPTIONS_INIT
+ * @param info     if not NULL, receives what was used
+ * @return 0, ::CUSTSCORE_ENOMODEL (no purchase model, or no spend model:
+ *         fit one with custscore_fit()), ::CUSTSCORE_EINVAL, store errors,
+ *         or the callback's nonzero value.
+ */
+CUSTSCORE_API int custscore_clv_each(custscore *db, int64_t as_of,
+                                     const custscore_clv_options *options, custscore_clv_fn fn,
+                                     void *payload, custscore_clv_info *info);
+
+/**
+ * Lifetime value of one customer, as custscore_clv_each(). row->customer
+ * points into the handle (valid until the next call).
+ * @return as custscore_clv_each(), ::CUSTSCORE_ENOTFOUND (unknown key),
+ *         ::CUSTSCORE_EINVAL (no purchase by the as-of day).
+ */
+CUSTSCORE_API int custscore_clv_one(custscore *db, const char *customer, int64_t as_of,
+                                    const custscore_clv_options *options, custscore_clv_row *row,
+                                    custscore_clv_info *info);
+
+/**
+ * The Gupta & Lehmann (2003) margin multiple for a contractual setting with
+ * constant margin @p margin per period, retention @p retention in [0, 1) and
+ * discount rate @p discount per period (> -1, d + 1 > r):
+ * CLV = m r / (1 + d - r), the value of the future margins of a customer
+ * just retained (an infinite horizon).
+ * @return 0 or ::CUSTSCORE_EINVAL.
+ */
+CUSTSCORE_API int custscore_clv_margin_multiple(double margin, double retention, double discount,
+                                                double *out);
+
+/** Calibration/holdout comparison for one calibration frequency x. */
+typedef struct custscore_holdout_row {
+    int64_t x;         /**< calibration repeat purchases (the last row: x >= censor) */
+    int64_t customers; /**< customers with that x */
+    double actual;     /**< mean repeat purchases in the holdout period */
+    double predicted;  /**< mean E[X(holdout) | x, t_x, T] */
+} custscore_holdout_row;
+
+/** One customer's holdout comparison (custscore_holdout()'s callback). */
+typedef struct custscore_holdout_customer {
+    const char *customer; /**< key, valid during the call */
+    int64_t x;            /**< calibration repeat purchases */
+    double t_x, T;        /**< calibration recency and age, in the unit */
+    int64_t actual;       /**< purchases in the holdout period */
+    double predicted;     /**< expected purchases in the holdout period */
+} custscore_holdout_customer;
+
+/** Called for each customer by custscore_holdout(); return nonzero to stop. */
+typedef int (*custscore_holdout_fn)(const custscore_holdout_customer *c, void *payload);
+
+/** Result of custscore_holdout(); free with custscore_holdout_free(). */
+typedef struct custscore_holdout_report {
+    int64_t calibration_end; /**< end of the calibration period (the fit's as-of) */
+    int64_t holdout_end;     /**< end of the holdout period */
+    double holdout_length;   /**< in the model's unit */
+    custscore_fit_info fit;  /**< the model fitted on the calibration period (not saved) */
+    int64_t customers;       /**< customers compared (first purchase by calibration_end) */
+    double actual_total;     /**< all holdout purchases */
+    double predicted_total;  /**< all expected holdout purchases */
+    double mae;              /**< mean absolute error per customer */
+    double rmse;             /**< root mean squared error per customer */
+    double correlation;      /**< Pearson correlation of actual and predicted */
+    size_t n_rows;           /**< rows by calibration x: 0 .. censor-1 and ">= censor" */
+    custscore_holdout_row *rows; /**< [n_rows], owned by the report */
+} custscore_holdout_report;
+
+/**
+ * Validate a purchase model on a holdout period: fit it (not saved) on the
+ * orders up to @p calibration_end, then compare, for each customer whose
+ * first purchase is by then, the repeat purchases in
+ * (calibration_end, holdout_end] with the model's conditional expectation
+ * over that length (the calibration/holdout plot of lifetimes and BTYD).
+ *
+ * @param options  the model and unit (NULL: BG/NBD in weeks)
+ * @param censor   rows for x = 0 .. censor - 1 and one for x >= censor
+ *                 (1..1000; 0 means 7)
+ * @param fn       if not NULL, called for each customer
+ * @param report   receives the comparison; free it with custscore_holdout_free()
+ * @return 0, ::CUSTSCORE_EINVAL (holdout_end not after calibration_end),
+ *         ::CUSTSCORE_ENOCONV, store errors.
+ */
+CUSTSCORE_API int custscore_holdout(custscore *db, int64_t calibration_end, int64_t holdout_end,
+                                    const custscore_fit_options *options, int censor,
+                                    custscore_holdout_fn fn, void *payload,
+                                    custscore_holdout_report *report);
+
+/** Free the rows of a holdout report (the struct itself is the caller's);
+ *  NULL is a no-op. */
+CUSTSCORE_API void custscore_holdout_free(custscore_holdout_report *report);
+/** @} */
 
 /* @@CUSTSCORE_CLV_API@@ */
 

@@ -110,6 +110,35 @@ int cs_attribute_put(custscore *db, int64_t customer_id, const char *name, size_
                      const char *text, size_t text_len, double number, bool is_text);
 
 /* ---------------------------------------------------------------------- */
+/* String map (strmap.c): byte-string keys -> entry index in insertion order,
+ * each entry with an int64_t value. Keys are copied into the map's arena. */
+typedef struct cs_strmap {
+    uint32_t *slot;     /* [cap] entry index + 1; 0 = empty */
+    size_t cap;         /* power of two */
+    size_t count;       /* entries */
+    size_t entry_cap;
+    uint64_t *hash;     /* [count] */
+    size_t *key_off;    /* [count] offset into arena */
+    uint32_t *key_len;  /* [count] */
+    int64_t *value;     /* [count] caller's values */
+    char *arena;
+    size_t arena_len, arena_cap;
+} cs_strmap;
+
+void cs_strmap_init(cs_strmap *m);
+void cs_strmap_free(cs_strmap *m);
+/* Find @key; returns its entry index or -1. */
+ptrdiff_t cs_strmap_find(const cs_strmap *m, const char *key, size_t len);
+/* Find or insert @key (value 0 when inserted). Returns the entry index, or -1
+ * when out of memory; *inserted tells which. */
+ptrdiff_t cs_strmap_put(cs_strmap *m, const char *key, size_t len, bool *inserted);
+/* The key of entry @i (NUL-terminated in the arena; valid until the next put). */
+static inline const char *cs_strmap_key(const cs_strmap *m, size_t i)
+{
+    return m->arena + m->key_off[i];
+}
+
+/* ---------------------------------------------------------------------- */
 /* Validation helpers (ingest.c). Each returns NULL when valid, or a static
  * reason text. */
 const char *cs_check_key(const char *s, size_t len);
@@ -132,6 +161,39 @@ static inline int64_t cs_day_of(int64_t ts)
         d--;
     return d;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Streaming RFC 4180 reader (csv.c). A record is read whole into the reader's
+ * buffer (at most CUSTSCORE_MAX_LINE bytes), so memory stays bounded whatever
+ * the file size. Fields are NUL-terminated copies with quotes removed. */
+typedef struct cs_csv cs_csv;
+
+typedef struct cs_csv_record {
+    size_t nfields;
+    char **field;     /* [nfields] NUL-terminated */
+    size_t *len;      /* [nfields] lengths */
+    int64_t line;     /* 1-based physical line where the record starts */
+    const char *raw;  /* the record's bytes as in the file (no line end) */
+    size_t raw_len;
+} cs_csv_record;
+
+/* Open @path ("-" = standard input), or the memory @data/@size when path is
+ * NULL. @delimiter 0 means ','; @whitespace splits on runs of blanks and
+ * makes quotes ordinary characters. On failure returns a code and writes a
+ * message into @err. */
+int cs_csv_open(cs_csv **out, const char *path, const char *data, size_t size, char delimiter,
+                bool whitespace, char *err, size_t err_size);
+/* Read the next record. Returns 1 when a record was read, 0 at end of input,
+ * CS_CSV_BAD_RECORD when the record is malformed (then rec->line,
+ * *bad_column and *why say where and why, and the reader has skipped past
+ * it, so reading can go on), or a negative custscore code on I/O or memory
+ * failure (message in the reader: cs_csv_error()). Blank lines are skipped. */
+#define CS_CSV_BAD_RECORD 2
+int cs_csv_next(cs_csv *r, cs_csv_record *rec, int *bad_column, const char **why);
+const char *cs_csv_error(const cs_csv *r);
+/* Physical lines consumed so far. */
+int64_t cs_csv_lines(const cs_csv *r);
+void cs_csv_close(cs_csv *r);
 
 /* ---------------------------------------------------------------------- */
 /* Numbers (csv.c). Parse a decimal number of @len bytes: optional sign,
@@ -166,8 +228,218 @@ ptrdiff_t cs_history_find(const cs_history *h, const char *key);
  * skipped) into @out[h->n_customers]; out[i].customer = h->key[i]. */
 int cs_summary_compute(const cs_history *h, int64_t as_of, custscore_unit unit,
                        custscore_summary *out);
-/* Summary of customer @i of @h. */
+/* Summary of customer @i of @h (zero-revenue orders are adjustments). */
 void cs_summary_of(const cs_history *h, size_t i, int64_t as_of, double unit_days,
                    custscore_summary *out);
+/* The same with the purchase rule given: @zero_is_purchase counts orders of
+ * revenue exactly 0 as purchase occasions. */
+void cs_summary_of_ex(const cs_history *h, size_t i, int64_t as_of, double unit_days,
+                      bool zero_is_purchase, custscore_summary *out);
+/* True when an order of this revenue is a purchase (not a return/adjustment). */
+static inline bool cs_is_purchase(double revenue, bool zero_is_purchase)
+{
+    return revenue > 0 || (zero_is_purchase && revenue == 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Customer value (rfm.c, segments.c, tiers.c, lifecycle.c, value.c). */
+
+/* Format a message into @buf (NULL or size 0: nothing) and return @code. */
+int cs_value_errf(char *buf, size_t size, int code, const char *fmt, ...) CS_PRINTF(4, 5);
+/* Stable order: idx[0..n) receives 0..n-1 sorted by key ascending (descending
+ * when @descending), equal keys in index order; -0.0 equals 0.0. Keys must not
+ * be NaN. LSD radix sort, linear time. Returns 0 or CUSTSCORE_ENOMEM. */
+int cs_order_by_double(const double *key, size_t n, bool descending, size_t *idx);
+/* Sort @v[0..n) ascending in place (no NaN). Returns 0 or CUSTSCORE_ENOMEM. */
+int cs_sort_doubles(double *v, size_t n);
+/* R type 7 quantile of sorted[0..n), n >= 1, 0 <= p <= 1. */
+double cs_quantile_sorted(const double *sorted, size_t n, double p);
+/* custscore_score_bins() with a message in @err. */
+int cs_score_bins(const double *values, size_t n, const custscore_bin_options *o, int *scores,
+                  double *cuts, char *err, size_t err_size);
+/* custscore_rfm_score() with a message in @err. */
+int cs_rfm_score(const double *recency_days, const double *frequency, const double *monetary,
+                 size_t n, const custscore_rfm_options *options, int *r, int *f, int *m,
+                 int *segment, char *err, size_t err_size);
+/* Check options; a reason goes to @err. */
+int cs_rfm_check(const custscore_rfm_options *o, char *err, size_t err_size);
+int cs_tier_check(const custscore_tier_options *o, char *err, size_t err_size);
+/* Tiers of @n customers given the descending profit order (percentile mode;
+ * @order unused and may be NULL in absolute mode). Options already checked. */
+int cs_tiers_from_order(const double *profit, const size_t *order, size_t n,
+                        const custscore_tier_options *o, int *tier);
+/* Whale summary from profits sorted descending. */
+void cs_whale_summary_sorted(const double *sorted_desc, size_t n, custscore_whale_summary *s);
+
+/* Lifecycle: a customer's purchase rhythm, accumulated occasion by occasion
+ * (distinct days, ascending) in the one pass over its orders. */
+typedef struct cs_lifecycle_params {
+    int64_t as_of_day;
+    double window_days; /* W, whole days */
+    double half_days;   /* W / 2 */
+    int64_t lapse_days;
+    int64_t new_max_repeats;
+    double overdue_factor;
+    double trend_tolerance;
+} cs_lifecycle_params;
+
+typedef struct cs_rhythm {
+    int64_t occasions;
+    int64_t first_day, last_day;
+    int64_t recent;  /* occasions with age < W/2 */
+    int64_t earlier; /* occasions with W/2 <= age < W */
+} cs_rhythm;
+
+int cs_lifecycle_params_init(const custscore_lifecycle_options *o, int64_t as_of,
+                             cs_lifecycle_params *p, char *err, size_t err_size);
+void cs_rhythm_add(cs_rhythm *r, const cs_lifecycle_params *p, int64_t day);
+custscore_lifecycle cs_lifecycle_classify(const cs_rhythm *r, const cs_lifecycle_params *p);
+
+/* Customer value of every customer of @h (value.c); out[i].customer = h->key[i]. */
+int cs_value_compute(const cs_history *h, int64_t as_of, const custscore_value_options *o,
+                     custscore_value *out, char *err, size_t err_size);
+
+/* ---------------------------------------------------------------------- */
+/* Lifetime value (specfun.c, optimize.c, btyd.c, pnbd.c, spend.c, fit.c,
+ * clv.c). Formulas and citations: docs/models-clv.md. */
+
+/* Special functions (specfun.c), all reentrant. cs_lgamma is log|Gamma(x)|
+ * through lgamma_r (lgamma would write the global signgam). */
+double cs_lgamma(double x);
+double cs_lgamma_sign(double x, int *sign);
+double cs_lbeta(double a, double b);
+double cs_digamma(double x); /* x > 0 */
+double cs_logaddexp(double a, double b);
+double cs_log1pexp(double x); /* log(1 + e^x) */
+double cs_log1mexp(double x); /* log(1 - e^x), x < 0 */
+double cs_logsumexp(const double *v, size_t n);
+/* Gauss 2F1(a, b; c; z) for real a, b, c (c not 0, -1, ...) and z < 1, as
+ * log|F| and its sign. Returns 0, or -1 when it cannot be computed to about
+ * 8 significant digits (the caller then uses another route). */
+int cs_hyp2f1(double a, double b, double c, double z, double *log_abs, int *sign);
+/* Adaptive Gauss-Legendre: log of the integral over [lo, hi] of exp(f(u)),
+ * f evaluated relative to @ref (about the maximum of f, so that nothing
+ * overflows). Returns 0 or -1 (not converged or not finite). */
+typedef double (*cs_log_integrand_fn)(double u, void *ctx);
+int cs_integrate_log(cs_log_integrand_fn f, void *ctx, double lo, double hi, double ref,
+                     double rel_tol, double *log_result);
+
+/* Bounded quasi-Newton minimisation (optimize.c). */
+#define CS_OPT_MAX_DIM 8
+#define CS_OPT_MAX_STARTS 8
+/* Objective: f at theta, and its gradient when @grad is not NULL (only
+ * asked for when analytic_gradient). Nonzero return: infeasible point. */
+typedef int (*cs_objective_fn)(const double *theta, double *f, double *grad, void *ctx);
+enum cs_opt_status {
+    CS_OPT_CONVERGED = 0,
+    CS_OPT_MAX_ITER = 1,
+    CS_OPT_LINE_SEARCH = 2,
+    CS_OPT_NOT_FINITE = 3
+};
+typedef struct cs_opt_problem {
+    int n;
+    cs_objective_fn fn;
+    void *ctx;
+    bool analytic_gradient; /* else central differences */
+    double lower[CS_OPT_MAX_DIM], upper[CS_OPT_MAX_DIM];
+    int max_iterations;
+    double gtol; /* on the largest projected gradient component */
+} cs_opt_problem;
+typedef struct cs_opt_result {
+    double theta[CS_OPT_MAX_DIM];
+    double grad[CS_OPT_MAX_DIM];
+    double f;
+    double grad_norm;
+    int iterations, evaluations;
+    int status; /* enum cs_opt_status */
+} cs_opt_result;
+int cs_minimize(const cs_opt_problem *p, const double *start, cs_opt_result *res);
+/* Minimise from @n_starts rows of @starts; *best is the best converged run
+ * (else the best run). Returns 0 or -1. */
+int cs_minimize_multistart(const cs_opt_problem *p, int n_starts, const double *starts,
+                           cs_opt_result *best, int *converged, int *agreeing);
+int cs_numeric_gradient(const cs_opt_problem *p, const double *theta, double f0, double *grad,
+                        int *evals);
+/* Hessian of p->fn at theta (n x n row-major) by central differences. */
+int cs_numeric_hessian(const cs_opt_problem *p, const double *theta, double *hess);
+int cs_cholesky(int n, double *a); /* in place, lower triangle; -1 if not PD */
+int cs_spd_inverse(int n, const double *a, double *inv);
+
+/* Grouping of rows with equal values (btyd.c): @k (1..3) columns of @n rows;
+ * group[i] receives row i's group, groups numbered by first appearance;
+ * *first (allocated with cs_malloc, the caller frees) the first row of each
+ * group. Returns 0, CUSTSCORE_ENOMEM or CUSTSCORE_ERANGE (n >= 2^32). */
+int cs_group_rows(size_t n, int k, const double *const *cols, uint32_t *group, size_t *n_groups,
+                  size_t **first);
+
+/* Purchase-model data compressed to unique (x, t_x, T) with counts, times
+ * divided by time_scale, plus the distinct values of x, T and t_x so that
+ * terms depending on one of them are computed once per value. */
+typedef struct cs_btyd_data {
+    size_t n; /* unique patterns */
+    double *x, *t_x, *T, *w;
+    double total_w, sum_wx, time_scale;
+    size_t n_xv, n_Tv, n_tv;
+    double *xv, *Tv, *tv;
+    uint32_t *xi, *Ti, *ti;
+} cs_btyd_data;
+/* Validate and compress; @group (optional, [n]) receives each row's
+ * pattern. time_scale <= 0: the weighted mean T. A message goes to @err. */
+int cs_btyd_data_build(size_t n, const double *x, const double *t_x, const double *T,
+                       const double *w, double time_scale, uint32_t *group, cs_btyd_data *d,
+                       char *err, size_t err_size);
+void cs_btyd_data_free(cs_btyd_data *d);
+/* Check a parameter set for its model. */
+bool cs_btyd_params_valid(const custscore_btyd_params *p);
+/* Weighted log-likelihood of compressed data (in the data's scaled time);
+ * @grad (NULL or 4 values) receives d LL / d(natural parameters); @ws holds
+ * cs_btyd_ws_size(d) doubles. Returns 0 or -1 (not finite). */
+size_t cs_btyd_ws_size(const cs_btyd_data *d);
+int cs_btyd_loglik_data(const custscore_btyd_params *p, const cs_btyd_data *d, double *ll,
+                        double *grad, double *ws);
+/* One customer: log-likelihood; log P(alive) and log(1 - P(alive)). */
+int cs_btyd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T,
+                       double *ll);
+int cs_btyd_log_p_alive(const custscore_btyd_params *p, double x, double t_x, double T,
+                        double *log_alive, double *log_dead);
+/* Expected purchases in (T, T + t] of a customer alive at T with x repeat
+ * purchases (E[X(t) | ...] = P(alive) * this). */
+int cs_btyd_alive_expected(const custscore_btyd_params *p, double x, double T, double t,
+                           double *out);
+/* log P(no purchase in (T, T + t] | alive at T, x). */
+int cs_btyd_log_none_alive(const custscore_btyd_params *p, double x, double T, double t,
+                           double *out);
+/* Pareto/NBD (pnbd.c). */
+int cs_pnbd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T,
+                       double *ll);
+int cs_pnbd_log_p_alive(const custscore_btyd_params *p, double x, double t_x, double T,
+                        double *log_alive, double *log_dead);
+int cs_pnbd_log_none_alive(const custscore_btyd_params *p, double x, double T, double t,
+                           double *out);
+int cs_pnbd_pmf(const custscore_btyd_params *p, double t, size_t max_n, double *out);
+/* log of the integral of (alpha+u)^-(r+x) (beta+u)^-(s+1) over [t0, t1]. */
+int cs_pnbd_log_integral(double rx, double s, double alpha, double beta, double t0, double t1,
+                         double *out);
+
+/* Gamma-Gamma (spend.c). */
+bool cs_gg_params_valid(const custscore_gg_params *p);
+double cs_gg_expected_spend_one(const custscore_gg_params *p, double x, double mean_spend);
+
+/* Fits (fit.c). @info is filled as far as the fit got; a message goes to
+ * @err. */
+void cs_fit_info_init(custscore_fit_info *info, custscore_model model, custscore_unit unit);
+int cs_btyd_fit_data(const cs_btyd_data *d, const custscore_fit_options *o,
+                     custscore_fit_info *info, char *err, size_t err_size);
+int cs_fit_options_check(const custscore_fit_options *o, custscore_fit_options *out, char *err,
+                         size_t err_size);
+
+/* Local random numbers (clv.c): xoshiro256** seeded by splitmix64. */
+typedef struct cs_rng {
+    uint64_t s[4];
+} cs_rng;
+void cs_rng_seed(cs_rng *g, uint64_t seed);
+uint64_t cs_rng_next(cs_rng *g);
+double cs_rng_uniform(cs_rng *g); /* (0, 1) */
+double cs_rng_normal(cs_rng *g);
 
 #endif /* CUSTSCORE_INTERNAL_H */

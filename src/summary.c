@@ -1,0 +1,496 @@
+/*
+ * summary.c: per-customer statistics from the order history as of a date.
+ *
+ * The history of all customers is loaded in one pass (two sequential table
+ * scans, no per-customer query) and grouped in memory by a counting sort on
+ * the customer id; the models read it as plain arrays.
+ *
+ * Definitions (docs/guide.md, "Summary"): a purchase occasion is a UTC day
+ * with at least one order of positive revenue; x = occasions - 1 (repeat
+ * purchases, same-day orders merged, as in Fader, Hardie & Lee 2005);
+ * t_x = time from the first to the last occasion; T = time from the first
+ * occasion to the as-of day; mean repeat spend = mean revenue of the positive
+ * orders of occasions 2..x+1.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Last second of the as-of day: orders up to it count. */
+static int64_t cs_as_of_limit(int64_t as_of)
+{
+    if (as_of == INT64_MAX)
+        return INT64_MAX;
+    return (cs_day_of(as_of) + 1) * CS_SECONDS_PER_DAY - 1;
+}
+
+void cs_history_free(cs_history *h)
+{
+    if (!h)
+        return;
+    cs_free(h->customer_id);
+    cs_free(h->key);
+    cs_free(h->key_pool);
+    cs_free(h->offset);
+    cs_free(h->ts);
+    cs_free(h->revenue);
+    cs_free(h->cost);
+    memset(h, 0, sizeof *h);
+}
+
+typedef struct cs_raw_order {
+    int64_t ts;
+    double revenue, cost;
+    int64_t row; /* insertion order: stable ties */
+} cs_raw_order;
+
+static int cs_raw_order_cmp(const void *a, const void *b)
+{
+    const cs_raw_order *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static int cs_history_customers(custscore *db, cs_history *h)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    int rc = custscore_customer_count(db, &n);
+    if (rc)
+        return rc;
+    size_t cap = (size_t)n;
+    size_t pool_cap = cap * 16 + 64, pool_len = 0;
+    h->customer_id = cs_mallocarray(cap ? cap : 1, sizeof *h->customer_id);
+    h->key = cs_mallocarray(cap ? cap : 1, sizeof *h->key);
+    h->key_pool = cs_malloc(pool_cap);
+    size_t *key_off = cs_mallocarray(cap ? cap : 1, sizeof *key_off);
+    if (!h->customer_id || !h->key || !h->key_pool || !key_off) {
+        cs_free(key_off);
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading customers");
+    }
+    /* Byte order of keys: the UNIQUE index on key uses BINARY collation. */
+    rc = cs_prepare(db, "SELECT id, key FROM customer ORDER BY key", &st);
+    if (rc) {
+        cs_free(key_off);
+        return rc;
+    }
+    size_t i = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW && i < cap) {
+        const char *key = (const char *)sqlite3_column_text(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        if (pool_len + len + 1 > pool_cap) {
+            size_t ncap = pool_cap * 2 + len + 1;
+            char *p = cs_reallocarray(h->key_pool, ncap, 1);
+            if (!p) {
+                sqlite3_finalize(st);
+                cs_free(key_off);
+                return cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading customers");
+            }
+            h->key_pool = p;
+            pool_cap = ncap;
+        }
+        memcpy(h->key_pool + pool_len, key ? key : "", len);
+        h->key_pool[pool_len + len] = '\0';
+        key_off[i] = pool_len;
+        pool_len += len + 1;
+        h->customer_id[i] = sqlite3_column_int64(st, 0);
+        i++;
+    }
+    if (src != SQLITE_DONE && src != SQLITE_ROW) {
+        rc = cs_sqlite_error(db, src, "loading customers");
+        sqlite3_finalize(st);
+        cs_free(key_off);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    h->n_customers = i;
+    for (size_t k = 0; k < i; k++)
+        h->key[k] = h->key_pool + key_off[k];
+    cs_free(key_off);
+    return CUSTSCORE_OK;
+}
+
+/* Map a store id to its index in h (ids may have gaps). */
+typedef struct cs_id_index {
+    int64_t min_id, max_id;
+    uint32_t *dense; /* [max_id - min_id + 1] index + 1, or NULL when sparse */
+    int64_t *sorted_ids;
+    uint32_t *sorted_index;
+    size_t n;
+} cs_id_index;
+
+static int cs_id_pair_cmp(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return (*x > *y) - (*x < *y);
+}
+
+static bool cs_id_index_build(cs_id_index *ix, const cs_history *h)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->n = h->n_customers;
+    if (ix->n == 0)
+        return true;
+    ix->min_id = ix->max_id = h->customer_id[0];
+    for (size_t i = 1; i < ix->n; i++) {
+        if (h->customer_id[i] < ix->min_id)
+            ix->min_id = h->customer_id[i];
+        if (h->customer_id[i] > ix->max_id)
+            ix->max_id = h->customer_id[i];
+    }
+    uint64_t span = (uint64_t)(ix->max_id - ix->min_id) + 1;
+    if (span <= 4 * (uint64_t)ix->n + 1024) {
+        ix->dense = cs_calloc((size_t)span, sizeof *ix->dense);
+        if (!ix->dense)
+            return false;
+        for (size_t i = 0; i < ix->n; i++)
+            ix->dense[h->customer_id[i] - ix->min_id] = (uint32_t)(i + 1);
+        return true;
+    }
+    /* Sparse ids: sorted (id, index) pairs and binary search. */
+    int64_t *pairs = cs_mallocarray(ix->n, 2 * sizeof *pairs);
+    if (!pairs)
+        return false;
+    for (size_t i = 0; i < ix->n; i++) {
+        pairs[2 * i] = h->customer_id[i];
+        pairs[2 * i + 1] = (int64_t)i;
+    }
+    qsort(pairs, ix->n, 2 * sizeof *pairs, cs_id_pair_cmp);
+    ix->sorted_ids = pairs;
+    return true;
+}
+
+static ptrdiff_t cs_id_index_find(const cs_id_index *ix, int64_t id)
+{
+    if (ix->n == 0 || id < ix->min_id || id > ix->max_id)
+        return -1;
+    if (ix->dense)
+        return (ptrdiff_t)ix->dense[id - ix->min_id] - 1;
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t v = ix->sorted_ids[2 * mid];
+        if (v == id)
+            return (ptrdiff_t)ix->sorted_ids[2 * mid + 1];
+        if (v < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static void cs_id_index_free(cs_id_index *ix)
+{
+    cs_free(ix->dense);
+    cs_free(ix->sorted_ids);
+}
+
+int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
+{
+    memset(out, 0, sizeof *out);
+    /* One read transaction so customers and orders are a consistent snapshot. */
+    bool own_tx = sqlite3_get_autocommit(db->sql) != 0;
+    if (own_tx) {
+        int src = sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL);
+        if (src != SQLITE_OK)
+            return cs_sqlite_error(db, src, "starting a read transaction");
+    }
+    int rc = cs_history_customers(db, out);
+    cs_id_index ix = {0};
+    cs_raw_order *raw = NULL;
+    size_t n_raw = 0, raw_cap = 0;
+    sqlite3_stmt *st = NULL;
+    if (rc == 0 && !cs_id_index_build(&ix, out))
+        rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory indexing customers");
+    if (rc == 0)
+        rc = cs_prepare(db, "SELECT customer, ts, revenue, cost FROM orders WHERE ts <= ?1", &st);
+    uint32_t *cust_of = NULL;
+    size_t cust_cap = 0;
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, cs_as_of_limit(as_of));
+        int src;
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+            if (n_raw == raw_cap) {
+                size_t cap = raw_cap ? raw_cap * 2 : 4096;
+                cs_raw_order *r = cs_reallocarray(raw, cap, sizeof *r);
+                uint32_t *c = r ? cs_reallocarray(cust_of, cap, sizeof *c) : NULL;
+                if (r)
+                    raw = r;
+                if (c)
+                    cust_of = c;
+                if (!r || !c) {
+                    rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading orders");
+                    break;
+                }
+                raw_cap = cust_cap = cap;
+            }
+            ptrdiff_t ci = cs_id_index_find(&ix, sqlite3_column_int64(st, 0));
+            if (ci < 0)
+                continue; /* cannot happen with foreign keys on */
+            cs_raw_order *o = &raw[n_raw];
+            o->ts = sqlite3_column_int64(st, 1);
+            o->revenue = sqlite3_column_double(st, 2);
+            bool has_cost = sqlite3_column_type(st, 3) != SQLITE_NULL;
+            o->cost = has_cost ? sqlite3_column_double(st, 3) : 0.0;
+            if (has_cost)
+                out->any_cost = true;
+            o->row = (int64_t)n_raw;
+            cust_of[n_raw] = (uint32_t)ci;
+            n_raw++;
+        }
+        if (rc == 0 && src != SQLITE_DONE)
+            rc = cs_sqlite_error(db, src, "loading orders");
+    }
+    (void)cust_cap;
+    sqlite3_finalize(st);
+    if (own_tx)
+        sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
+    /* Counting sort by customer, then by time within each customer. */
+    if (rc == 0) {
+        size_t n = out->n_customers;
+        out->offset = cs_calloc(n + 1, sizeof *out->offset);
+        out->ts = cs_mallocarray(n_raw, sizeof *out->ts);
+        out->revenue = cs_mallocarray(n_raw, sizeof *out->revenue);
+        out->cost = cs_mallocarray(n_raw, sizeof *out->cost);
+        cs_raw_order *sorted = cs_mallocarray(n_raw, sizeof *sorted);
+        size_t *next = cs_mallocarray(n + 1, sizeof *next);
+        if (!out->offset || !out->ts || !out->revenue || !out->cost || !sorted || !next) {
+            rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory grouping orders");
+        } else {
+            for (size_t k = 0; k < n_raw; k++)
+                out->offset[cust_of[k] + 1]++;
+            for (size_t i = 0; i < n; i++)
+                out->offset[i + 1] += out->offset[i];
+            memcpy(next, out->offset, (n + 1) * sizeof *next);
+            for (size_t k = 0; k < n_raw; k++)
+                sorted[next[cust_of[k]]++] = raw[k];
+            for (size_t i = 0; i < n; i++) {
+                size_t a = out->offset[i], b = out->offset[i + 1];
+                if (b - a > 1)
+                    qsort(sorted + a, b - a, sizeof *sorted, cs_raw_order_cmp);
+            }
+            for (size_t k = 0; k < n_raw; k++) {
+                out->ts[k] = sorted[k].ts;
+                out->revenue[k] = sorted[k].revenue;
+                out->cost[k] = sorted[k].cost;
+            }
+            out->n_orders = n_raw;
+        }
+        cs_free(sorted);
+        cs_free(next);
+    }
+    cs_free(raw);
+    cs_free(cust_of);
+    cs_id_index_free(&ix);
+    if (rc)
+        cs_history_free(out);
+    return rc;
+}
+
+ptrdiff_t cs_history_find(const cs_history *h, const char *key)
+{
+    size_t lo = 0, hi = h->n_customers;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(h->key[mid], key);
+        if (c == 0)
+            return (ptrdiff_t)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+void cs_summary_of(const cs_history *h, size_t i, int64_t as_of, double unit_days,
+                   custscore_summary *out)
+{
+    cs_summary_of_ex(h, i, as_of, unit_days, false, out);
+}
+
+void cs_summary_of_ex(const cs_history *h, size_t i, int64_t as_of, double unit_days,
+                      bool zero_is_purchase, custscore_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    out->customer = h->key[i];
+    int64_t limit = cs_as_of_limit(as_of);
+    int64_t as_of_day = cs_day_of(as_of);
+    int64_t first_day = 0, last_day = 0, occasions = 0, current_day = 0;
+    double repeat_spend = 0;
+    bool any = false;
+    for (size_t k = h->offset[i]; k < h->offset[i + 1]; k++) {
+        if (h->ts[k] > limit)
+            break; /* sorted by time */
+        double revenue = h->revenue[k];
+        out->orders++;
+        out->revenue += revenue;
+        out->cost += h->cost[k];
+        if (!cs_is_purchase(revenue, zero_is_purchase))
+            continue; /* return or adjustment: not a purchase occasion */
+        int64_t day = cs_day_of(h->ts[k]);
+        if (!any) {
+            any = true;
+            first_day = current_day = last_day = day;
+            occasions = 1;
+        } else if (day != current_day) {
+            current_day = last_day = day;
+            occasions++;
+        }
+        if (occasions > 1)
+            repeat_spend += revenue;
+    }
+    out->profit = out->revenue - out->cost;
+    if (any) {
+        out->first = first_day * CS_SECONDS_PER_DAY;
+        out->last = last_day * CS_SECONDS_PER_DAY;
+        out->x = occasions - 1;
+        out->t_x = (double)(last_day - first_day) / unit_days;
+        out->T = (double)(as_of_day - first_day) / unit_days;
+        out->mean_repeat_spend = out->x > 0 ? repeat_spend / (double)out->x : 0.0;
+    }
+}
+
+int cs_summary_compute(const cs_history *h, int64_t as_of, custscore_unit unit,
+                       custscore_summary *out)
+{
+    double unit_days = custscore_unit_days(unit);
+    if (unit_days <= 0)
+        return CUSTSCORE_EINVAL;
+    for (size_t i = 0; i < h->n_customers; i++)
+        cs_summary_of(h, i, as_of, unit_days, &out[i]);
+    return CUSTSCORE_OK;
+}
+
+static int cs_summary_options_check(custscore *db, const custscore_summary_options *options,
+                                    custscore_summary_options *out)
+{
+    custscore_summary_options defaults = CUSTSCORE_SUMMARY_OPTIONS_INIT;
+    if (!options)
+        options = &defaults;
+    if (options->version != CUSTSCORE_SUMMARY_OPTIONS_VERSION)
+        return cs_error(db, CUSTSCORE_EINVAL,
+                        "summary options: version %u, this library knows version %u (initialise "
+                        "with CUSTSCORE_SUMMARY_OPTIONS_INIT)",
+                        options->version, CUSTSCORE_SUMMARY_OPTIONS_VERSION);
+    if (custscore_unit_days(options->unit) <= 0)
+        return cs_error(db, CUSTSCORE_EINVAL, "unknown time unit %d (day, week, month, year)",
+                        (int)options->unit);
+    if (options->zero != CUSTSCORE_ZERO_REVENUE_ADJUSTMENT &&
+        options->zero != CUSTSCORE_ZERO_REVENUE_PURCHASE)
+        return cs_error(db, CUSTSCORE_EINVAL, "summary options: unknown zero-revenue rule %d",
+                        (int)options->zero);
+    *out = *options;
+    return CUSTSCORE_OK;
+}
+
+int custscore_summary_each(custscore *db, int64_t as_of, const custscore_summary_options *options,
+                           custscore_summary_fn fn, void *payload)
+{
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    if (!fn)
+        return cs_error(db, CUSTSCORE_EINVAL, "custscore_summary_each: NULL callback");
+    custscore_summary_options opt;
+    int rc = cs_summary_options_check(db, options, &opt);
+    if (rc)
+        return rc;
+    cs_history h;
+    rc = cs_history_load(db, as_of, &h);
+    if (rc)
+        return rc;
+    double unit_days = custscore_unit_days(opt.unit);
+    bool zero = opt.zero == CUSTSCORE_ZERO_REVENUE_PURCHASE;
+    for (size_t i = 0; i < h.n_customers; i++) {
+        custscore_summary s;
+        cs_summary_of_ex(&h, i, as_of, unit_days, zero, &s);
+        int stop = fn(&s, payload);
+        if (stop) {
+            rc = stop;
+            break;
+        }
+    }
+    cs_history_free(&h);
+    return rc;
+}
+
+int custscore_summary_one(custscore *db, const char *customer, int64_t as_of,
+                          const custscore_summary_options *options, custscore_summary *out)
+{
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    if (!out)
+        return cs_error(db, CUSTSCORE_EINVAL, "custscore_summary_one: NULL output");
+    custscore_summary_options opt;
+    int rc = cs_summary_options_check(db, options, &opt);
+    if (rc)
+        return rc;
+    int64_t id;
+    rc = cs_customer_id(db, customer, customer ? strlen(customer) : 0, false, &id);
+    if (rc)
+        return rc;
+    /* A one-customer history from the customer's own rows (index on
+     * orders(customer, order_key) makes this a range scan). */
+    sqlite3_stmt *st = cs_stmt(db, CS_STMT_ORDERS_OF_ONE);
+    if (!st)
+        return db->errcode;
+    sqlite3_bind_int64(st, 1, id);
+    cs_history h = {0};
+    size_t cap = 0;
+    int src;
+    char *key = cs_strdup(customer);
+    size_t offset[2] = {0, 0};
+    const char *keys[1] = {key};
+    int64_t ids[1] = {id};
+    if (!key)
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (h.n_orders == cap) {
+            cap = cap ? cap * 2 : 64;
+            int64_t *ts = cs_reallocarray(h.ts, cap, sizeof *ts);
+            if (ts)
+                h.ts = ts;
+            double *rev = ts ? cs_reallocarray(h.revenue, cap, sizeof *rev) : NULL;
+            if (rev)
+                h.revenue = rev;
+            double *cost = rev ? cs_reallocarray(h.cost, cap, sizeof *cost) : NULL;
+            if (cost)
+                h.cost = cost;
+            if (!cost) {
+                rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        h.ts[h.n_orders] = sqlite3_column_int64(st, 0);
+        h.revenue[h.n_orders] = sqlite3_column_double(st, 1);
+        h.cost[h.n_orders] = sqlite3_column_double(st, 2); /* NULL reads as 0.0 */
+        h.n_orders++;
+    }
+    if (rc == 0 && src != SQLITE_DONE)
+        rc = cs_sqlite_error(db, src, "loading the customer's orders");
+    sqlite3_reset(st);
+    if (rc == 0) {
+        offset[1] = h.n_orders;
+        h.n_customers = 1;
+        h.offset = offset;
+        h.key = keys;
+        h.customer_id = ids;
+        cs_summary_of_ex(&h, 0, as_of, custscore_unit_days(opt.unit),
+                         opt.zero == CUSTSCORE_ZERO_REVENUE_PURCHASE, out);
+        cs_free(db->scratch_key);
+        db->scratch_key = key;
+        out->customer = key;
+        key = NULL;
+    }
+    cs_free(key);
+    cs_free(h.ts);
+    cs_free(h.revenue);
+    cs_free(h.cost);
+    return rc;
+}

@@ -1,0 +1,291 @@
+/* Handle life cycle, errors, version, schema and migrations. */
+#include "custscore.h"
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+START_TEST(test_version)
+{
+    ck_assert_str_eq(custscore_version(), CUSTSCORE_VERSION_STRING);
+    ck_assert_int_eq(custscore_version_number(), CUSTSCORE_VERSION_NUMBER);
+    char expect[32];
+    snprintf(expect, sizeof expect, "%d.%d.%d", CUSTSCORE_VERSION_MAJOR, CUSTSCORE_VERSION_MINOR,
+             CUSTSCORE_VERSION_PATCH);
+    ck_assert_str_eq(custscore_version(), expect);
+}
+END_TEST
+
+START_TEST(test_errstr)
+{
+    for (int code = 0; code >= CUSTSCORE_EINTERNAL; code--) {
+        const char *s = custscore_errstr(code);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_str_ne(s, "unknown error");
+    }
+    ck_assert_str_eq(custscore_errstr(-999), "unknown error");
+    ck_assert_str_eq(custscore_errstr(12345), "unknown error");
+}
+END_TEST
+
+START_TEST(test_close_null)
+{
+    ck_assert_int_eq(custscore_close(NULL), 0);
+    ck_assert_ptr_nonnull(custscore_errmsg(NULL));
+    ck_assert_int_eq(custscore_errcode(NULL), CUSTSCORE_ENOMEM);
+}
+END_TEST
+
+START_TEST(test_open_memory)
+{
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(NULL, 0, &db), 0);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_str_eq(custscore_errmsg(db), "");
+    int64_t n = -1;
+    ck_assert_int_eq(custscore_customer_count(db, &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(custscore_close(db), 0);
+    ck_assert_int_eq(custscore_open(":memory:", CUSTSCORE_OPEN_CREATE, &db), 0);
+    ck_assert_int_eq(custscore_busy_timeout(db, 100), 0);
+    ck_assert_int_eq(custscore_busy_timeout(db, -1), CUSTSCORE_EINVAL);
+    custscore_close(db);
+}
+END_TEST
+
+START_TEST(test_open_bad_args)
+{
+    ck_assert_int_eq(custscore_open(NULL, 0, NULL), CUSTSCORE_EINVAL);
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(NULL, 0x100, &db), CUSTSCORE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "unknown flags"));
+    custscore_close(db);
+    ck_assert_int_eq(custscore_open("x.db", CUSTSCORE_OPEN_READONLY | CUSTSCORE_OPEN_CREATE, &db),
+                     CUSTSCORE_EINVAL);
+    custscore_close(db);
+}
+END_TEST
+
+START_TEST(test_open_missing)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "nope.db");
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, 0, &db), CUSTSCORE_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "nope.db"));
+    custscore_close(db);
+    /* Missing directory: an I/O error naming the path. */
+    char *deep = tu_join(dir, "no/such/dir/x.db");
+    ck_assert_int_eq(custscore_open(deep, CUSTSCORE_OPEN_CREATE, &db), CUSTSCORE_EIO);
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "no/such/dir"));
+    custscore_close(db);
+    free(deep);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+static int user_version(const char *path)
+{
+    sqlite3 *s;
+    ck_assert_int_eq(sqlite3_open(path, &s), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(s, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    return v;
+}
+
+START_TEST(test_create_and_reopen)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "s.db");
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, CUSTSCORE_OPEN_CREATE, &db), 0);
+    ck_assert_int_eq(custscore_add_customer(db, "C1", 0), 0);
+    custscore_close(db);
+    ck_assert_int_eq(user_version(path), CUSTSCORE_SCHEMA_VERSION);
+    /* Journal mode is WAL. */
+    sqlite3 *s;
+    sqlite3_open(path, &s);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(s, "PRAGMA journal_mode", -1, &st, NULL);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    ck_assert_int_eq(custscore_open(path, 0, &db), 0);
+    int64_t n = 0;
+    ck_assert_int_eq(custscore_customer_count(db, &n), 0);
+    ck_assert_int_eq(n, 1);
+    custscore_close(db);
+    /* Read-only: reads work, writes fail with EREADONLY. */
+    ck_assert_int_eq(custscore_open(path, CUSTSCORE_OPEN_READONLY, &db), 0);
+    ck_assert_int_eq(custscore_customer_count(db, &n), 0);
+    ck_assert_int_eq(custscore_add_customer(db, "C2", 0), CUSTSCORE_EREADONLY);
+    ck_assert_int_eq(custscore_begin(db), CUSTSCORE_EREADONLY);
+    custscore_close(db);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_migrate_from_empty_file)
+{
+    /* Schema v0: an existing empty file (e.g. `touch store.db`). */
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "empty.db");
+    ck_assert_int_eq(tu_write_file(path, ""), 0);
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, 0, &db), 0);
+    ck_assert_int_eq(custscore_add_customer(db, "K", 0), 0);
+    custscore_close(db);
+    ck_assert_int_eq(user_version(path), CUSTSCORE_SCHEMA_VERSION);
+    /* An empty SQLite database with user_version 0 also migrates. */
+    char *path2 = tu_join(dir, "v0.db");
+    sqlite3 *s;
+    sqlite3_open(path2, &s);
+    sqlite3_exec(s, "PRAGMA user_version = 0; VACUUM", NULL, NULL, NULL);
+    sqlite3_close(s);
+    ck_assert_int_eq(custscore_open(path2, 0, &db), 0);
+    custscore_close(db);
+    ck_assert_int_eq(user_version(path2), CUSTSCORE_SCHEMA_VERSION);
+    free(path2);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_newer_schema)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "new.db");
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, CUSTSCORE_OPEN_CREATE, &db), 0);
+    custscore_close(db);
+    sqlite3 *s;
+    sqlite3_open(path, &s);
+    sqlite3_exec(s, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    sqlite3_close(s);
+    ck_assert_int_eq(custscore_open(path, 0, &db), CUSTSCORE_ESCHEMA);
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "schema version 99"));
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "upgrade"));
+    custscore_close(db);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_foreign_database)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "other.db");
+    sqlite3 *s;
+    sqlite3_open(path, &s);
+    sqlite3_exec(s, "CREATE TABLE t(x); INSERT INTO t VALUES(1)", NULL, NULL, NULL);
+    sqlite3_close(s);
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, 0, &db), CUSTSCORE_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "not a custscore store"));
+    custscore_close(db);
+    /* The foreign file was not touched. */
+    ck_assert_int_eq(user_version(path), 0);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_not_a_database)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "text.db");
+    char junk[4096];
+    for (size_t i = 0; i < sizeof junk - 1; i++)
+        junk[i] = (char)('a' + i % 26);
+    junk[sizeof junk - 1] = '\0';
+    tu_write_file(path, junk);
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, 0, &db), CUSTSCORE_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "text.db"));
+    custscore_close(db);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_batch)
+{
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(NULL, 0, &db), 0);
+    ck_assert_int_eq(custscore_commit(db), CUSTSCORE_EINVAL);
+    ck_assert_int_eq(custscore_rollback(db), 0);
+    ck_assert_int_eq(custscore_begin(db), 0);
+    ck_assert_int_eq(custscore_begin(db), CUSTSCORE_EINVAL);
+    ck_assert_int_eq(custscore_add_customer(db, "A", 0), 0);
+    ck_assert_int_eq(custscore_add_customer(db, "B", 0), 0);
+    ck_assert_int_eq(custscore_rollback(db), 0);
+    int64_t n = 0;
+    custscore_customer_count(db, &n);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(custscore_begin(db), 0);
+    ck_assert_int_eq(custscore_add_customer(db, "A", 0), 0);
+    /* A failing add inside a batch undoes only itself. */
+    ck_assert_int_eq(custscore_add_customer(db, "", 0), CUSTSCORE_EINVAL);
+    ck_assert_int_eq(custscore_add_customer(db, "B", 0), 0);
+    ck_assert_int_eq(custscore_commit(db), 0);
+    custscore_customer_count(db, &n);
+    ck_assert_int_eq(n, 2);
+    /* Closing with an open batch rolls it back (no leak, no error). */
+    ck_assert_int_eq(custscore_begin(db), 0);
+    ck_assert_int_eq(custscore_add_customer(db, "C", 0), 0);
+    ck_assert_int_eq(custscore_close(db), 0);
+}
+END_TEST
+
+START_TEST(test_unit_days)
+{
+    ck_assert_double_eq(custscore_unit_days(CUSTSCORE_UNIT_DAY), 1.0);
+    ck_assert_double_eq(custscore_unit_days(CUSTSCORE_UNIT_WEEK), 7.0);
+    ck_assert_double_eq_tol(custscore_unit_days(CUSTSCORE_UNIT_MONTH), 30.436875, 1e-12);
+    ck_assert_double_eq_tol(custscore_unit_days(CUSTSCORE_UNIT_YEAR), 365.2425, 1e-12);
+    ck_assert_double_eq(custscore_unit_days((custscore_unit)42), 0.0);
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_version);
+    tcase_add_test(tc, test_errstr);
+    tcase_add_test(tc, test_close_null);
+    tcase_add_test(tc, test_open_memory);
+    tcase_add_test(tc, test_open_bad_args);
+    tcase_add_test(tc, test_open_missing);
+    tcase_add_test(tc, test_create_and_reopen);
+    tcase_add_test(tc, test_migrate_from_empty_file);
+    tcase_add_test(tc, test_newer_schema);
+    tcase_add_test(tc, test_foreign_database);
+    tcase_add_test(tc, test_not_a_database);
+    tcase_add_test(tc, test_batch);
+    tcase_add_test(tc, test_unit_days);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(core_suite());
+}

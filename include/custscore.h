@@ -1458,6 +1458,133 @@ CUSTSCORE_API void custscore_holdout_free(custscore_holdout_report *report);
 
 /* @@CUSTSCORE_CSI_API@@ */
 
+/* ===================================================================== */
+/** @name Churn risk: logistic regression and classifier metrics (pure)
+ *
+ * Functions on plain arrays, usable without a store (e.g. from Python with
+ * numpy through ctypes: pass contiguous float64 arrays). Matrices are
+ * row-major: element (i, j) of an n x p matrix is x[i * p + j]. Labels are
+ * doubles equal to 0 or 1; 1 is the event (churned). Higher scores and
+ * probabilities mean more likely to churn, everywhere. All are reentrant.
+ * @{ */
+
+/** Options of custscore_logistic_fit(). Initialise with ::CUSTSCORE_LOGISTIC_OPTIONS_INIT. */
+typedef struct custscore_logistic_options {
+    unsigned version; /**< ::CUSTSCORE_LOGISTIC_OPTIONS_VERSION */
+    /** L2 penalty on the standardised slopes, >= 0 (default 1: the MAP
+     *  estimate under independent N(0, 1) priors on the slopes per standard
+     *  deviation of their feature; keeps separable data finite). The
+     *  intercept is not penalised. 0 is plain maximum likelihood. */
+    double l2;
+    int max_iterations; /**< Newton iterations, >= 1 (default 100) */
+    /** Convergence when half the Newton decrement is below tolerance *
+     *  (1 + |f|) and no coefficient moves by more than sqrt(tolerance)
+     *  (default 1e-10). */
+    double tolerance;
+} custscore_logistic_options;
+
+#define CUSTSCORE_LOGISTIC_OPTIONS_VERSION 1
+/** Default logistic options: l2 = 1, 100 iterations, tolerance 1e-10. */
+#define CUSTSCORE_LOGISTIC_OPTIONS_INIT                                                            \
+    {                                                                                              \
+        CUSTSCORE_LOGISTIC_OPTIONS_VERSION, 1.0, 100, 1e-10                                        \
+    }
+
+/** What a logistic fit did. */
+typedef struct custscore_logistic_info {
+    int iterations;    /**< Newton iterations used */
+    int converged;     /**< nonzero when the convergence test was met */
+    double loglik;     /**< log-likelihood at the estimate (without the penalty) */
+    double penalty;    /**< the penalty term (l2 / 2) sum b_j^2 at the estimate */
+    int64_t n;         /**< rows used (positive weight) */
+    double base_rate;  /**< weighted share of rows with label 1 */
+    size_t n_constant; /**< features constant over the rows used (coefficient 0) */
+} custscore_logistic_info;
+
+/**
+ * Fit an L2-penalised logistic regression P(y = 1 | x) = 1 / (1 + exp(-(c_0 +
+ * sum_j c_j x_j))) by Newton's method (IRLS) on standardised features. See
+ * docs/models-churn.md for the objective.
+ *
+ * @param x          n x p row-major matrix of finite features
+ * @param n, p       rows (> 0) and features (>= 0)
+ * @param y          [n] labels, 0 or 1 (1 = churned)
+ * @param weight     [n] row weights >= 0, or NULL for all 1; rows of weight 0
+ *                   are ignored (a holdout can be left out this way)
+ * @param options    NULL for ::CUSTSCORE_LOGISTIC_OPTIONS_INIT
+ * @param coef       [p + 1] receives the coefficients on the features' own
+ *                   scale: coef[0] the intercept, coef[1 + j] feature j.
+ *                   A feature constant over the rows used gets 0.
+ * @param std_error  [p + 1] receives approximate standard errors (from the
+ *                   inverse penalised Hessian), or NULL
+ * @param info       receives iterations, log-likelihood etc., or NULL
+ * @param errbuf     receives a message on failure, or NULL
+ * @param errbuf_size size of @p errbuf
+ * @return 0; ::CUSTSCORE_EINVAL for bad arguments, labels other than 0/1,
+ *         non-finite values, or labels all 0 or all 1 (the message says
+ *         "all churned" / "none churned"); ::CUSTSCORE_ENOCONV when the
+ *         iterations ran out (coef then holds the last iterate);
+ *         ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_logistic_fit(const double *x, size_t n, size_t p, const double *y,
+                                         const double *weight,
+                                         const custscore_logistic_options *options, double *coef,
+                                         double *std_error, custscore_logistic_info *info,
+                                         char *errbuf, size_t errbuf_size);
+
+/**
+ * Probabilities of an n x p row-major matrix under coefficients @p coef
+ * ([p + 1], intercept first, as custscore_logistic_fit() returns them) into
+ * @p prob [n]. Returns 0 or ::CUSTSCORE_EINVAL (NULL array, NaN logit).
+ */
+CUSTSCORE_API int custscore_logistic_predict(const double *x, size_t n, size_t p,
+                                             const double *coef, double *prob);
+
+/**
+ * Area under the ROC curve of @p score for @p label (1 = event): the
+ * probability that a random event scores above a random non-event, ties
+ * counting one half (Mann-Whitney with mid-ranks); O(n log n).
+ * @return 0; ::CUSTSCORE_EINVAL for NULL arrays, n = 0, NaN scores, labels
+ *         other than 0/1, or only one class; ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_auc(const double *score, const double *label, size_t n, double *auc);
+
+/**
+ * Brier score: the mean of (prob_i - label_i)^2 (0 is perfect; a constant
+ * forecast of the base rate b scores b (1 - b)). Probabilities must be in
+ * [0, 1]. Returns 0 or ::CUSTSCORE_EINVAL.
+ */
+CUSTSCORE_API int custscore_brier(const double *prob, const double *label, size_t n,
+                                  double *brier);
+
+/**
+ * Lift of the top @p fraction (0 < fraction <= 1; 0.1 for the top decile)
+ * of customers by score: their event rate divided by the overall event rate.
+ * Customers tied at the cut share it in proportion. Returns 0 or
+ * ::CUSTSCORE_EINVAL (also when there is no event), ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_lift(const double *score, const double *label, size_t n,
+                                 double fraction, double *lift);
+
+/** One bin of a calibration table. */
+typedef struct custscore_calibration_bin {
+    int64_t n;             /**< customers in the bin */
+    double p_min, p_max;   /**< range of predicted probabilities in the bin */
+    double mean_predicted; /**< mean predicted probability */
+    double observed_rate;  /**< share of events (label 1) */
+} custscore_calibration_bin;
+
+/**
+ * Calibration table: customers sorted by predicted probability and cut into
+ * @p bins groups of (nearly) equal size (10 for deciles), lowest first;
+ * @p out [bins] receives each bin's mean prediction and observed rate.
+ * Returns 0 or ::CUSTSCORE_EINVAL (bins = 0 or > n, probabilities outside
+ * [0, 1], labels not 0/1), ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_calibration(const double *prob, const double *label, size_t n,
+                                        size_t bins, custscore_calibration_bin *out);
+/** @} */
+
 /* @@CUSTSCORE_CHURN_API@@ */
 
 /* @@CUSTSCORE_SCORE_API@@ */

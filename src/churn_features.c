@@ -586,3 +586,87 @@ void cs_churn_row(const cs_churn_model *m, const cs_churn_ctx *ctx, size_t i, do
             row[col] = 1;
     }
 }
+
+int cs_churn_ctx_p_alive(cs_churn_ctx *ctx, const char *btyd_model, char **used)
+{
+    custscore *db = ctx->db;
+    *used = NULL;
+    cs_free(ctx->p_alive);
+    ctx->p_alive = NULL;
+    custscore_fit_info stored;
+    int rc = custscore_model_load(db, btyd_model, &stored);
+    if (rc == CUSTSCORE_ENOMODEL && !btyd_model) {
+        cs_clear_error(db); /* no BTYD model: the feature is simply left out */
+        return CUSTSCORE_OK;
+    }
+    if (rc)
+        return rc;
+    if (stored.model == CUSTSCORE_MODEL_GG)
+        return cs_error(db, CUSTSCORE_EINVAL,
+                        "churn: btyd_model %s is a spend model (Gamma-Gamma), not a purchase model",
+                        stored.name);
+    size_t n = ctx->h->n_customers;
+    double unit_days = custscore_unit_days(stored.unit);
+    double *x = cs_mallocarray(n ? n : 1, sizeof *x);
+    double *t_x = cs_mallocarray(n ? n : 1, sizeof *t_x);
+    double *T = cs_mallocarray(n ? n : 1, sizeof *T);
+    double *p = cs_mallocarray(n ? n : 1, sizeof *p);
+    size_t *pos = cs_mallocarray(n ? n : 1, sizeof *pos);
+    ctx->p_alive = cs_mallocarray(n ? n : 1, sizeof *ctx->p_alive);
+    *used = cs_strdup(stored.name);
+    if (!x || !t_x || !T || !p || !pos || !ctx->p_alive || !*used) {
+        rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory computing P(alive)");
+        goto done;
+    }
+    size_t m = 0;
+    int64_t ref = ctx->ref_day * CS_SECONDS_PER_DAY;
+    for (size_t i = 0; i < n; i++) {
+        custscore_summary su;
+        cs_summary_of(ctx->h, i, ref, unit_days, &su);
+        ctx->p_alive[i] = NAN;
+        if (su.first == 0)
+            continue;
+        x[m] = (double)su.x;
+        t_x[m] = su.t_x;
+        T[m] = su.T;
+        pos[m++] = i;
+    }
+    /* Refit on the data up to the reference day (the stored model may have
+     * seen later data), with the stored model's kind and unit. */
+    custscore_fit_options fo = CUSTSCORE_FIT_OPTIONS_INIT;
+    fo.model = stored.model;
+    fo.unit = stored.unit;
+    custscore_fit_info fit;
+    char err[256];
+    if (m == 0 || custscore_btyd_fit(&fo, m, x, t_x, T, NULL, &fit, err, sizeof err) != 0 ||
+        custscore_btyd_p_alive(&fit.btyd, m, x, t_x, T, p) != 0) {
+        /* Not enough data at this reference day for a BTYD fit: no feature. */
+        cs_free(ctx->p_alive);
+        ctx->p_alive = NULL;
+        goto done;
+    }
+    for (size_t k = 0; k < m; k++)
+        ctx->p_alive[pos[k]] = p[k];
+done:
+    if (rc) {
+        cs_free(ctx->p_alive);
+        ctx->p_alive = NULL;
+        cs_free(*used);
+        *used = NULL;
+    }
+    cs_free(x);
+    cs_free(t_x);
+    cs_free(T);
+    cs_free(p);
+    cs_free(pos);
+    return rc;
+}
+
+int cs_churn_ctx_satisfaction(cs_churn_ctx *ctx)
+{
+    /* The satisfaction module's per-customer scores are read here once it
+     * exposes them; until then the feature is left out. */
+    cs_free(ctx->satisfaction);
+    ctx->satisfaction = NULL;
+    return CUSTSCORE_OK;
+}

@@ -863,7 +863,8 @@ static int cs_import_write_orders(cs_import *im)
      * then get increasing ids and the (customer, order_key) index grows at
      * its end instead of at random places (several times faster on large
      * files). Order keys stay in file order within a customer. */
-    qsort(im->agg, im->nagg, sizeof *im->agg, cs_agg_by_customer);
+    if (im->nagg > 1)
+        qsort(im->agg, im->nagg, sizeof *im->agg, cs_agg_by_customer);
     for (size_t i = 0; i < im->nagg; i++) {
         const cs_agg_order *a = &im->agg[i];
         if (!isfinite(a->revenue) || !isfinite(a->cost))

@@ -442,4 +442,17 @@ uint64_t cs_rng_next(cs_rng *g);
 double cs_rng_uniform(cs_rng *g); /* (0, 1) */
 double cs_rng_normal(cs_rng *g);
 
+/* ---------------------------------------------------------------------- */
+/* Churn risk (logistic.c, churn_features.c, churn_model.c, churn.c,
+ * churn_score.c; docs/models-churn.md). */
+
+/* logistic.c */
+double cs_sigmoid(double eta);
+/* custscore_logistic_fit() that also returns the weighted means and standard
+ * deviations of the features ([p] each, may be NULL; sd 0 = constant). */
+int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const double *weight,
+                    const custscore_logistic_options *options, double *coef, double *se,
+                    double *mean_out, double *sd_out, custscore_logistic_info *info,
+                    char *errbuf, size_t errbuf_size);
+
 #endif /* CUSTSCORE_INTERNAL_H */

@@ -48,7 +48,7 @@ static void cs_errbuf(char *errbuf, size_t errbuf_size, const char *fmt, ...)
 }
 
 /* log(1 + exp(eta)) without overflow. */
-static double cs_log1pexp(double eta)
+static double cs_logit_log1pexp(double eta)
 {
     if (eta > 0)
         return eta + log1p(exp(-eta));
@@ -66,7 +66,7 @@ double cs_sigmoid(double eta)
 /* In-place Cholesky factorisation of the q x q symmetric positive definite
  * matrix a (row-major, lower triangle used). Returns false when a pivot is
  * not positive. */
-static bool cs_cholesky(double *a, size_t q)
+static bool cs_logit_cholesky(double *a, size_t q)
 {
     for (size_t j = 0; j < q; j++) {
         double d = a[j * q + j];
@@ -87,7 +87,7 @@ static bool cs_cholesky(double *a, size_t q)
 }
 
 /* Solve L L' x = b in place (b becomes x). */
-static void cs_cholesky_solve(const double *l, size_t q, double *b)
+static void cs_logit_chol_solve(const double *l, size_t q, double *b)
 {
     for (size_t i = 0; i < q; i++) {
         double s = b[i];
@@ -151,7 +151,7 @@ static double cs_logit_objective(cs_logit_work *wk, const double *beta)
             continue;
         cs_row_z(wk, i, wk->z);
         double eta = cs_dot(beta, wk->z, wk->q);
-        f += wi * (cs_log1pexp(eta) - wk->y[i] * eta);
+        f += wi * (cs_logit_log1pexp(eta) - wk->y[i] * eta);
     }
     for (size_t k = 1; k < wk->q; k++)
         f += 0.5 * wk->l2 * beta[k] * beta[k];
@@ -173,7 +173,7 @@ static double cs_logit_derivatives(cs_logit_work *wk)
         cs_row_z(wk, i, z);
         double eta = cs_dot(wk->beta, z, q);
         double prob = cs_sigmoid(eta);
-        f += wi * (cs_log1pexp(eta) - wk->y[i] * eta);
+        f += wi * (cs_logit_log1pexp(eta) - wk->y[i] * eta);
         double r = wi * (wk->y[i] - prob);
         double v = wi * prob * (1.0 - prob);
         for (size_t a = 0; a < q; a++) {
@@ -210,7 +210,7 @@ static bool cs_logit_factor(cs_logit_work *wk, double *copy)
         memcpy(copy, wk->hess, q * q * sizeof *copy);
         for (size_t k = 0; k < q; k++)
             copy[k * q + k] += jitter;
-        if (cs_cholesky(copy, q))
+        if (cs_logit_cholesky(copy, q))
             return true;
         jitter = jitter == 0 ? scale * 1e-12 : jitter * 100;
     }
@@ -347,7 +347,7 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
         }
         double *step = wk.trial; /* the Newton direction H^-1 g */
         memcpy(step, wk.grad, q * sizeof *step);
-        cs_cholesky_solve(chol, q, step);
+        cs_logit_chol_solve(chol, q, step);
         /* Newton decrement g' H^-1 g: twice the predicted decrease of f. */
         double decrement = cs_dot(wk.grad, step, q);
         double max_step = 0;
@@ -417,7 +417,7 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
             for (size_t k = 0; k < q; k++) {
                 memset(e, 0, q * sizeof *e);
                 e[k] = 1;
-                cs_cholesky_solve(chol, q, e);
+                cs_logit_chol_solve(chol, q, e);
                 if (k > 0) {
                     size_t j = wk.col[k - 1];
                     se[j + 1] = sqrt(fmax(e[k], 0)) / wk.sd[j];
@@ -430,7 +430,7 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
                 a[k] = -wk.mean[j] / wk.sd[j];
             }
             memcpy(e, a, q * sizeof *e);
-            cs_cholesky_solve(chol, q, e);
+            cs_logit_chol_solve(chol, q, e);
             se[0] = sqrt(fmax(cs_dot(a, e, q), 0));
         }
     }

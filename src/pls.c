@@ -125,13 +125,13 @@ static int pls_solve_spd(double *a, double *b, size_t m)
 /* The problem: items grouped in blocks, constructs and paths. */
 
 typedef struct pls_problem {
-    size_t p, k;           /* items, constructs */
-    int *block;            /* [p] construct of each item */
-    size_t *order;         /* [p] items sorted by construct */
-    size_t *start;         /* [k + 1] block c is order[start[c] .. start[c+1]) */
-    int *mode;             /* [k] */
-    unsigned char *adj;    /* [k * k] from -> to */
-    size_t *n_pred;        /* [k] number of predecessors */
+    size_t p, k;        /* items, constructs */
+    int *block;         /* [p] construct of each item */
+    size_t *order;      /* [p] items sorted by construct */
+    size_t *start;      /* [k + 1] block c is order[start[c] .. start[c+1]) */
+    int *mode;          /* [k] */
+    unsigned char *adj; /* [k * k] from -> to */
+    size_t *n_pred;     /* [k] number of predecessors */
     custscore_pls_scheme scheme;
     bool standardize;
     bool variance_n;
@@ -142,21 +142,21 @@ typedef struct pls_problem {
 
 /* Workspace of one fit (reused across bootstrap resamples). */
 typedef struct pls_work {
-    double *S;   /* [p * p] covariance of the items */
-    double *C;   /* [p * p] working matrix: correlation (standardised) or S */
+    double *S;    /* [p * p] covariance of the items */
+    double *C;    /* [p * p] working matrix: correlation (standardised) or S */
     double *mean; /* [p] */
-    double *sd;  /* [p] */
-    double *w;   /* [p] outer weights */
+    double *sd;   /* [p] */
+    double *w;    /* [p] outer weights */
     double *w_old;
-    double *T;   /* [p * k] cov(x_i, Y_c) */
-    double *V;   /* [k * k] cor(Y_c, Y_d) */
-    double *E;   /* [k * k] inner weights: Z_c = sum_d E[c*k + d] Y_d */
-    double *u;   /* [p] cov(x_i, Z_c) */
-    double *a;   /* [max(p, k)²] scratch for solves */
-    double *b;   /* [max(p, k)] */
-    double *dev; /* [p] scratch row */
+    double *T;     /* [p * k] cov(x_i, Y_c) */
+    double *V;     /* [k * k] cor(Y_c, Y_d) */
+    double *E;     /* [k * k] inner weights: Z_c = sum_d E[c*k + d] Y_d */
+    double *u;     /* [p] cov(x_i, Z_c) */
+    double *a;     /* [max(p, k)²] scratch for solves */
+    double *b;     /* [max(p, k)] */
+    double *dev;   /* [p] scratch row */
     double *paths; /* [k * k] */
-    double *r2;  /* [k] */
+    double *r2;    /* [k] */
 } pls_work;
 
 static void pls_work_free(pls_work *w)
@@ -259,8 +259,8 @@ static int pls_moments(const pls_problem *pp, pls_work *ws, const double *X, siz
     }
     for (size_t i = 0; i < p; i++)
         for (size_t j = 0; j < p; j++)
-            ws->C[i * p + j] = pp->standardize ? ws->S[i * p + j] / (ws->sd[i] * ws->sd[j])
-                                               : ws->S[i * p + j];
+            ws->C[i * p + j] =
+                pp->standardize ? ws->S[i * p + j] / (ws->sd[i] * ws->sd[j]) : ws->S[i * p + j];
     return 0;
 }
 
@@ -570,8 +570,7 @@ static int pls_problem_init(pls_problem *pp, size_t n_cols, const custscore_pls_
         return cs_errbuf(errbuf, errsize, CUSTSCORE_EINVAL,
                          "model: %zu construct(s); a path model needs at least 2", k);
     if (k > 4096)
-        return cs_errbuf(errbuf, errsize, CUSTSCORE_ERANGE, "model: %zu constructs: too many",
-                         k);
+        return cs_errbuf(errbuf, errsize, CUSTSCORE_ERANGE, "model: %zu constructs: too many", k);
     if (!model->item_construct || !model->paths)
         return cs_errbuf(errbuf, errsize, CUSTSCORE_EINVAL,
                          "model: item_construct and paths are required");
@@ -631,8 +630,8 @@ static int pls_problem_init(pls_problem *pp, size_t n_cols, const custscore_pls_
                            "model: construct %zu: mode %d is not A (0) or B (1)", c, mode);
         pp->mode[c] = mode;
         if (pp->start[c + 1] == pp->start[c])
-            rc = cs_errbuf(errbuf, errsize, CUSTSCORE_EINVAL,
-                           "model: construct %zu has no items", c);
+            rc = cs_errbuf(errbuf, errsize, CUSTSCORE_EINVAL, "model: construct %zu has no items",
+                           c);
     }
     size_t *indeg = NULL, *queue = NULL;
     for (size_t a = 0; a < k && rc == 0; a++) {
@@ -790,8 +789,7 @@ static int pls_fill_result(const pls_problem *pp, pls_work *ws, custscore_pls_re
     }
     pls_raw_weights(pp, ws, r->raw_weights);
     for (size_t c = 0; c < k; c++)
-        r->construct_mean[c] =
-            pls_index_weights(pp, r->raw_weights, ws->mean, c, r->index_weights);
+        r->construct_mean[c] = pls_index_weights(pp, r->raw_weights, ws->mean, c, r->index_weights);
     memcpy(r->paths, ws->paths, k * k * sizeof(double));
     /* Total effects of a recursive model: B + B² + ... + B^(k-1). */
     double *power = cs_mallocarray(k * k, sizeof(double));
@@ -827,8 +825,8 @@ static int pls_fill_result(const pls_problem *pp, pls_work *ws, custscore_pls_re
     for (size_t c = 0; c < k; c++) {
         size_t m = pp->n_pred[c];
         r->r2[c] = m ? ws->r2[c] : NAN;
-        r->r2_adj[c] = m && n > m + 1 ? 1 - (1 - ws->r2[c]) * (double)(n - 1) / (double)(n - m - 1)
-                                      : NAN;
+        r->r2_adj[c] =
+            m && n > m + 1 ? 1 - (1 - ws->r2[c]) * (double)(n - 1) / (double)(n - m - 1) : NAN;
         if (m && isfinite(ws->r2[c])) {
             r2_sum += ws->r2[c];
             r2_n++;
@@ -1013,8 +1011,8 @@ done:
 
 /* Copy the model columns of the usable rows into X (n_used x p), treating
  * missing answers. */
-static int pls_prepare_data(const pls_problem *pp, const double *data, size_t n_rows,
-                            size_t n_cols, const size_t *item_column, custscore_pls_missing missing,
+static int pls_prepare_data(const pls_problem *pp, const double *data, size_t n_rows, size_t n_cols,
+                            const size_t *item_column, custscore_pls_missing missing,
                             double **x_out, size_t **rows_out, size_t *n_used, char *errbuf,
                             size_t errsize)
 {
@@ -1096,8 +1094,8 @@ int custscore_pls_fit(const double *data, size_t n_rows, size_t n_cols,
     if (options) {
         if (options->version != CUSTSCORE_PLS_OPTIONS_VERSION)
             return cs_errbuf(errbuf, errbuf_size, CUSTSCORE_EINVAL,
-                             "custscore_pls_fit: options version %u, expected %u",
-                             options->version, CUSTSCORE_PLS_OPTIONS_VERSION);
+                             "custscore_pls_fit: options version %u, expected %u", options->version,
+                             CUSTSCORE_PLS_OPTIONS_VERSION);
         o = *options;
     }
     if (o.scheme == 0)
@@ -1153,8 +1151,7 @@ int custscore_pls_fit(const double *data, size_t n_rows, size_t n_cols,
         size_t q = pp.start[c + 1] - pp.start[c];
         if (pp.mode[c] == CUSTSCORE_PLS_MODE_B && q >= n) {
             rc = cs_errbuf(errbuf, errbuf_size, CUSTSCORE_EINVAL,
-                           "model: Mode B construct %zu has %zu items but only %zu rows", c, q,
-                           n);
+                           "model: Mode B construct %zu has %zu items but only %zu rows", c, q, n);
             goto done;
         }
     }

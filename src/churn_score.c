@@ -1,0 +1,419 @@
+/*
+ * churn_score.c: scoring customers for churn risk. Logistic methods: the
+ * stored model's features at the scoring date, probability, band, the
+ * reasons (each feature group's contribution c_j (x_j - m_j) on the logit
+ * scale) and value at risk. BTYD methods: P(X(W) = 0 | x, t_x, T) or
+ * 1 - P(alive) from the stored purchase model (helper functions of btyd.c).
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CS_REASON_TEXT 192
+
+typedef struct cs_scorer {
+    custscore *db;
+    cs_churn_settings s;
+    cs_churn_model m;
+    cs_history h;
+    cs_churn_ctx ctx;
+    double band_medium, band_high;
+    double *clv;        /* [n_customers] NaN when unknown; NULL without a CLV model */
+    double *row;        /* [n_cols] */
+    double *contrib;    /* [n_groups] */
+    size_t *group_col;  /* [n_groups] first column of each group */
+    char text[CUSTSCORE_CHURN_REASONS][CS_REASON_TEXT];
+} cs_scorer;
+
+static void cs_scorer_free(cs_scorer *sc)
+{
+    cs_free(sc->clv);
+    cs_free(sc->row);
+    cs_free(sc->contrib);
+    cs_free(sc->group_col);
+    cs_churn_ctx_close(&sc->ctx);
+    cs_history_free(&sc->h);
+    cs_churn_model_free(&sc->m);
+}
+
+/* CLV of every customer of the history from the stored CLV models; leaves
+ * sc->clv NULL when there is no model (value at risk is then not given). */
+typedef struct cs_clv_collect {
+    const cs_history *h;
+    double *clv;
+} cs_clv_collect;
+
+static int cs_clv_collect_fn(const custscore_clv_row *row, void *payload)
+{
+    cs_clv_collect *c = payload;
+    ptrdiff_t i = cs_history_find(c->h, row->customer);
+    if (i >= 0)
+        c->clv[i] = row->clv;
+    return 0;
+}
+
+static int cs_scorer_clv(cs_scorer *sc, int64_t as_of)
+{
+    size_t n = sc->h.n_customers;
+    sc->clv = cs_mallocarray(n ? n : 1, sizeof *sc->clv);
+    if (!sc->clv)
+        return cs_error(sc->db, CUSTSCORE_ENOMEM, "churn: out of memory");
+    for (size_t i = 0; i < n; i++)
+        sc->clv[i] = NAN;
+    cs_clv_collect c = {&sc->h, sc->clv};
+    custscore_clv_options co = CUSTSCORE_CLV_OPTIONS_INIT;
+    co.interval_level = 0; /* the point value is all value at risk needs */
+    co.purchase_model = sc->s.btyd_model;
+    int rc = custscore_clv_each(sc->db, as_of, &co, cs_clv_collect_fn, &c, NULL);
+    if (rc == CUSTSCORE_ENOMODEL) {
+        cs_free(sc->clv);
+        sc->clv = NULL;
+        cs_clear_error(sc->db);
+        return CUSTSCORE_OK;
+    }
+    return rc;
+}
+
+static void cs_fill_clv(const cs_scorer *sc, size_t i, custscore_churn_score *out)
+{
+    out->has_clv = sc->clv && isfinite(sc->clv[i]);
+    out->clv = out->has_clv ? sc->clv[i] : 0;
+    out->value_at_risk = out->has_clv ? out->probability * out->clv : 0;
+}
+
+static const char *cs_plural(double v)
+{
+    return v == 1 ? "" : "s";
+}
+
+/* A reason in words: the facts behind feature group g for customer i. */
+static void cs_reason_text(const cs_scorer *sc, size_t i, const cs_churn_behaviour *bh, size_t g,
+                           char *buf, size_t size)
+{
+    const cs_churn_model *m = &sc->m;
+    const cs_churn_col *c = &m->col[sc->group_col[g]];
+    if (c->kind != CS_CHURN_COL_BUILTIN) {
+        ptrdiff_t a = cs_churn_ctx_find_attribute(&sc->ctx, c->attribute);
+        const cs_churn_attribute *v = a >= 0 ? &sc->ctx.attr[a].values : NULL;
+        if (!v) {
+            snprintf(buf, size, "%s", c->attribute);
+        } else if (v->categorical) {
+            int32_t l = v->level[i];
+            if (l < 0)
+                snprintf(buf, size, "%s unknown", c->attribute);
+            else
+                snprintf(buf, size, "%s is %s", c->attribute,
+                         cs_strmap_key(&v->levels, (size_t)l));
+        } else if (isnan(v->number[i])) {
+            snprintf(buf, size, "%s unknown", c->attribute);
+        } else {
+            snprintf(buf, size, "%s = %g", c->attribute, v->number[i]);
+        }
+        return;
+    }
+    double half = fmin(m->lookback_days, bh->tenure_days + 1) / 2;
+    switch (c->builtin) {
+    case CS_CHURN_RECENCY_RATIO:
+    case CS_CHURN_RECENCY_DAYS:
+        snprintf(buf, size, "last purchase %.0f day%s ago, %.1f times the usual gap of %.0f days",
+                 bh->recency_days, cs_plural(bh->recency_days),
+                 bh->recency_days / fmax(bh->usual_gap_days, 1.0), bh->usual_gap_days);
+        break;
+    case CS_CHURN_FREQUENCY:
+        snprintf(buf, size, "%.0f purchase occasion%s", bh->occasions, cs_plural(bh->occasions));
+        break;
+    case CS_CHURN_MONETARY:
+        snprintf(buf, size, "spend %.2f per purchase occasion", bh->mean_spend);
+        break;
+    case CS_CHURN_FREQUENCY_TREND:
+        snprintf(buf, size, "%.0f purchase occasion%s in the last %.0f days, %.0f in the %.0f before",
+                 bh->freq_recent, cs_plural(bh->freq_recent), half, bh->freq_earlier, half);
+        break;
+    case CS_CHURN_SPEND_TREND:
+        snprintf(buf, size, "spend %.2f in the last %.0f days, %.2f in the %.0f before",
+                 bh->spend_recent, half, bh->spend_earlier, half);
+        break;
+    case CS_CHURN_TENURE:
+        snprintf(buf, size, "customer for %.0f day%s", bh->tenure_days,
+                 cs_plural(bh->tenure_days));
+        break;
+    case CS_CHURN_P_ALIVE:
+        if (sc->ctx.p_alive && !isnan(sc->ctx.p_alive[i]))
+            snprintf(buf, size, "P(alive) %.2f", sc->ctx.p_alive[i]);
+        else
+            snprintf(buf, size, "P(alive) unknown");
+        break;
+    case CS_CHURN_SATISFACTION:
+    case CS_CHURN_SATISFACTION_MISSING:
+        if (sc->ctx.satisfaction && !isnan(sc->ctx.satisfaction[i]))
+            snprintf(buf, size, "satisfaction %.1f", sc->ctx.satisfaction[i]);
+        else
+            snprintf(buf, size, "no satisfaction score");
+        break;
+    case CS_CHURN_COMPLAINTS_RECENT: {
+        double recent, unresolved;
+        cs_churn_complaint_counts(&sc->ctx.complaints, i, sc->ctx.ref_day, m->complaint_days,
+                                  &recent, &unresolved);
+        snprintf(buf, size, "%.0f complaint%s in the last %.0f days", recent, cs_plural(recent),
+                 m->complaint_days);
+        break;
+    }
+    case CS_CHURN_COMPLAINTS_UNRESOLVED: {
+        double recent, unresolved;
+        cs_churn_complaint_counts(&sc->ctx.complaints, i, sc->ctx.ref_day, m->complaint_days,
+                                  &recent, &unresolved);
+        snprintf(buf, size, "%.0f unresolved complaint%s", unresolved, cs_plural(unresolved));
+        break;
+    }
+    default:
+        snprintf(buf, size, "%s", c->name);
+    }
+}
+
+/* Score customer i with the logistic model into @out. */
+static void cs_score_logistic(cs_scorer *sc, size_t i, const cs_churn_behaviour *bh,
+                              custscore_churn_score *out)
+{
+    const cs_churn_model *m = &sc->m;
+    double *row = sc->row;
+    double logit = m->intercept, at_mean = m->intercept;
+    for (size_t g = 0; g < m->n_groups; g++)
+        sc->contrib[g] = 0;
+    for (size_t j = 0; j < m->n_cols; j++) {
+        const cs_churn_col *c = &m->col[j];
+        double v = isnan(row[j]) ? c->mean : row[j];
+        logit += c->coef * v;
+        at_mean += c->coef * c->mean;
+        sc->contrib[m->col_group[j]] += c->coef * (v - c->mean);
+    }
+    out->logit = logit;
+    out->logit_at_mean = at_mean;
+    out->probability = cs_sigmoid(logit);
+    out->n_groups = m->n_groups;
+    out->groups = m->group;
+    out->contribution = sc->contrib;
+    /* The three largest positive contributions, largest first. */
+    size_t top[CUSTSCORE_CHURN_REASONS];
+    size_t n_top = 0;
+    for (size_t g = 0; g < m->n_groups; g++) {
+        double v = sc->contrib[g];
+        if (!(v > 0))
+            continue;
+        size_t k = n_top < CUSTSCORE_CHURN_REASONS ? n_top++ : CUSTSCORE_CHURN_REASONS;
+        if (k == CUSTSCORE_CHURN_REASONS) {
+            if (v <= sc->contrib[top[k - 1]])
+                continue;
+            k--;
+        }
+        while (k > 0 && sc->contrib[top[k - 1]] < v) {
+            top[k] = top[k - 1];
+            k--;
+        }
+        top[k] = g;
+    }
+    out->n_reasons = n_top;
+    for (size_t r = 0; r < n_top; r++) {
+        cs_reason_text(sc, i, bh, top[r], sc->text[r], sizeof sc->text[r]);
+        out->reason[r].feature = m->group[top[r]];
+        out->reason[r].text = sc->text[r];
+        out->reason[r].contribution = sc->contrib[top[r]];
+    }
+}
+
+static void cs_set_band(const cs_scorer *sc, custscore_churn_score *out)
+{
+    out->band = custscore_churn_band(out->probability, sc->band_medium, sc->band_high);
+    out->band_level = out->probability >= sc->band_high     ? 2
+                      : out->probability >= sc->band_medium ? 1
+                                                            : 0;
+}
+
+/* BTYD methods: P(X(W) = 0 | x, t_x, T) or 1 - P(alive) under the stored
+ * purchase model, as of as_of. */
+static int cs_score_btyd(cs_scorer *sc, int64_t as_of, custscore_churn_fn fn, void *payload)
+{
+    custscore *db = sc->db;
+    custscore_fit_info model;
+    int rc = custscore_model_load(db, sc->s.btyd_model, &model);
+    if (rc)
+        return rc == CUSTSCORE_ENOMODEL
+                   ? cs_error(db, CUSTSCORE_ENOMODEL,
+                              "churn: method %s needs a fitted BTYD purchase model: fit one "
+                              "first (custscore_fit, `custscore fit --model bgnbd`)",
+                              cs_churn_method_name(sc->s.method))
+                   : rc;
+    if (model.model == CUSTSCORE_MODEL_GG)
+        return cs_error(db, CUSTSCORE_EINVAL,
+                        "churn: btyd_model %s is a spend model (Gamma-Gamma), not a purchase model",
+                        model.name);
+    double window = sc->s.window_days > 0 ? (double)sc->s.window_days : 90;
+    double unit_days = custscore_unit_days(model.unit);
+    rc = cs_history_load(db, as_of, &sc->h);
+    if (rc)
+        return rc;
+    rc = cs_scorer_clv(sc, as_of);
+    if (rc)
+        return rc;
+    size_t n = sc->h.n_customers;
+    double *x = cs_mallocarray(n ? n : 1, sizeof *x);
+    double *t_x = cs_mallocarray(n ? n : 1, sizeof *t_x);
+    double *T = cs_mallocarray(n ? n : 1, sizeof *T);
+    double *p = cs_mallocarray(n ? n : 1, sizeof *p);
+    size_t *pos = cs_mallocarray(n ? n : 1, sizeof *pos);
+    if (!x || !t_x || !T || !p || !pos) {
+        rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
+        goto done;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        custscore_summary su;
+        cs_summary_of(&sc->h, i, as_of, unit_days, &su);
+        if (su.first == 0)
+            continue;
+        x[m] = (double)su.x;
+        t_x[m] = su.t_x;
+        T[m] = su.T;
+        pos[m++] = i;
+    }
+    if (sc->s.method == CUSTSCORE_CHURN_BTYD) {
+        rc = custscore_btyd_p_no_purchase(&model.btyd, window / unit_days, m, x, t_x, T, p);
+    } else {
+        rc = custscore_btyd_p_alive(&model.btyd, m, x, t_x, T, p);
+        for (size_t k = 0; rc == 0 && k < m; k++)
+            p[k] = 1 - p[k];
+    }
+    if (rc) {
+        rc = cs_error(db, rc, "churn: BTYD model %s: cannot compute the scores", model.name);
+        goto done;
+    }
+    char text[CS_REASON_TEXT];
+    for (size_t k = 0; k < m && rc == 0; k++) {
+        size_t i = pos[k];
+        custscore_churn_score out;
+        memset(&out, 0, sizeof out);
+        out.customer = sc->h.key[i];
+        out.probability = fmin(fmax(p[k], 0), 1);
+        out.logit = log(out.probability) - log1p(-out.probability);
+        out.logit_at_mean = NAN;
+        cs_set_band(sc, &out);
+        if (sc->s.method == CUSTSCORE_CHURN_BTYD)
+            snprintf(text, sizeof text, "%s: P(no purchase in the next %.0f days) %.2f",
+                     model.name, window, out.probability);
+        else
+            snprintf(text, sizeof text, "%s: P(alive) %.2f", model.name, 1 - out.probability);
+        out.n_reasons = 1;
+        out.reason[0].feature = cs_churn_method_name(sc->s.method);
+        out.reason[0].text = text;
+        out.reason[0].contribution = NAN;
+        cs_fill_clv(sc, i, &out);
+        rc = fn(&out, payload);
+    }
+done:
+    cs_free(x);
+    cs_free(t_x);
+    cs_free(T);
+    cs_free(p);
+    cs_free(pos);
+    return rc;
+}
+
+static int cs_score_model(cs_scorer *sc, int64_t as_of, custscore_churn_fn fn, void *payload)
+{
+    custscore *db = sc->db;
+    cs_churn_model *m = &sc->m;
+    int rc = cs_history_load(db, as_of, &sc->h);
+    if (rc == 0)
+        rc = cs_churn_ctx_open(db, &sc->h, cs_day_of(as_of), &sc->ctx);
+    bool p_alive = false, satisfaction = false;
+    for (size_t j = 0; j < m->n_cols; j++) {
+        if (m->col[j].kind != CS_CHURN_COL_BUILTIN)
+            continue;
+        p_alive = p_alive || m->col[j].builtin == CS_CHURN_P_ALIVE;
+        satisfaction = satisfaction || m->col[j].builtin == CS_CHURN_SATISFACTION ||
+                       m->col[j].builtin == CS_CHURN_SATISFACTION_MISSING;
+    }
+    if (rc == 0 && p_alive) {
+        char *used = NULL;
+        rc = cs_churn_ctx_p_alive(&sc->ctx, m->btyd_model, &used);
+        cs_free(used);
+        if (rc == CUSTSCORE_ENOMODEL) {
+            cs_clear_error(db); /* the feature is imputed with its mean */
+            rc = 0;
+        }
+    }
+    if (rc == 0 && satisfaction)
+        rc = cs_churn_ctx_satisfaction(&sc->ctx);
+    if (rc == 0)
+        rc = cs_churn_ctx_bind(&sc->ctx, m);
+    if (rc == 0)
+        rc = cs_scorer_clv(sc, as_of);
+    if (rc)
+        return rc;
+    sc->row = cs_calloc(m->n_cols + 1, sizeof *sc->row);
+    sc->contrib = cs_calloc(m->n_groups + 1, sizeof *sc->contrib);
+    sc->group_col = cs_calloc(m->n_groups + 1, sizeof *sc->group_col);
+    if (!sc->row || !sc->contrib || !sc->group_col)
+        return cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
+    for (size_t j = m->n_cols; j-- > 0;)
+        sc->group_col[m->col_group[j]] = j;
+    bool need_purchase = m->method == CUSTSCORE_CHURN_WINDOW;
+    for (size_t i = 0; i < sc->h.n_customers; i++) {
+        cs_churn_behaviour bh;
+        cs_churn_row(m, &sc->ctx, i, sc->row, &bh);
+        if (need_purchase && bh.occasions == 0)
+            continue;
+        custscore_churn_score out;
+        memset(&out, 0, sizeof out);
+        out.customer = sc->h.key[i];
+        cs_score_logistic(sc, i, &bh, &out);
+        cs_set_band(sc, &out);
+        cs_fill_clv(sc, i, &out);
+        rc = fn(&out, payload);
+        if (rc)
+            break;
+    }
+    return rc;
+}
+
+int custscore_churn_score_each(custscore *db, int64_t as_of,
+                               const custscore_churn_options *options, custscore_churn_fn fn,
+                               void *payload)
+{
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    if (!fn)
+        return cs_error(db, CUSTSCORE_EINVAL, "custscore_churn_score_each: NULL callback");
+    cs_scorer sc;
+    memset(&sc, 0, sizeof sc);
+    sc.db = db;
+    int rc = cs_churn_settings_get(db, options, false, &sc.s);
+    if (rc)
+        return rc;
+    if (sc.s.method == CUSTSCORE_CHURN_BTYD || sc.s.method == CUSTSCORE_CHURN_BTYD_ALIVE) {
+        sc.band_medium = sc.s.band_medium > 0 ? sc.s.band_medium : CUSTSCORE_CHURN_BAND_MEDIUM;
+        sc.band_high = sc.s.band_high > 0 ? sc.s.band_high : CUSTSCORE_CHURN_BAND_HIGH;
+        rc = cs_score_btyd(&sc, as_of, fn, payload);
+    } else {
+        rc = cs_churn_model_load(db, sc.s.model_name, &sc.m);
+        if (rc == 0 && sc.s.method != 0 && sc.s.method != sc.m.method)
+            rc = cs_error(db, CUSTSCORE_EINVAL,
+                          "churn score: the stored model %s uses the %s method, not %s",
+                          sc.s.model_name, cs_churn_method_name(sc.m.method),
+                          cs_churn_method_name(sc.s.method));
+        if (rc == 0) {
+            sc.band_medium = sc.s.band_medium > 0 ? sc.s.band_medium : sc.m.band_medium;
+            sc.band_high = sc.s.band_high > 0 ? sc.s.band_high : sc.m.band_high;
+            if (!(sc.band_medium > 0 && sc.band_medium <= sc.band_high)) {
+                sc.band_medium = CUSTSCORE_CHURN_BAND_MEDIUM;
+                sc.band_high = CUSTSCORE_CHURN_BAND_HIGH;
+            }
+            rc = cs_score_model(&sc, as_of, fn, payload);
+        }
+    }
+    cs_scorer_free(&sc);
+    return rc;
+}

@@ -423,7 +423,24 @@ int cs_pnbd_log_integral(double rx, double s, double alpha, double beta, double 
 
 /* Gamma-Gamma (spend.c). */
 bool cs_gg_params_valid(const custscore_gg_params *p);
+/* E[spend | x, mean_spend]; NaN when undefined (x = 0 and q <= 1). */
 double cs_gg_expected_spend_one(const custscore_gg_params *p, double x, double mean_spend);
+/* Fitting data: customers with x >= 1 and mean spend > 0, spend divided by
+ * their mean spend, with the distinct x values. */
+typedef struct cs_gg_data {
+    size_t n;
+    double *x, *z, *lz; /* z = mean spend / scale, lz = log z */
+    double scale, mean_spend;
+    size_t n_xv;
+    double *xv;
+    uint32_t *xi;
+} cs_gg_data;
+int cs_gg_data_build(size_t n, const double *x, const double *mean_spend, cs_gg_data *d,
+                     int64_t *excluded, double *corr);
+void cs_gg_data_free(cs_gg_data *d);
+size_t cs_gg_ws_size(const cs_gg_data *d);
+int cs_gg_loglik_data(const custscore_gg_params *p, const cs_gg_data *d, double *ll,
+                      double *grad, double *ws);
 
 /* Fits (fit.c). @info is filled as far as the fit got; a message goes to
  * @err. */

@@ -35,9 +35,9 @@
  * constant: floating-point noise in the mean must not make it a feature. */
 #define CS_LOGISTIC_CONST_REL 1e-12
 
-static void cs_errbuf(char *errbuf, size_t errbuf_size, const char *fmt, ...) CS_PRINTF(3, 4);
+static void cs_logit_errbuf(char *errbuf, size_t errbuf_size, const char *fmt, ...) CS_PRINTF(3, 4);
 
-static void cs_errbuf(char *errbuf, size_t errbuf_size, const char *fmt, ...)
+static void cs_logit_errbuf(char *errbuf, size_t errbuf_size, const char *fmt, ...)
 {
     if (!errbuf || errbuf_size == 0)
         return;
@@ -227,24 +227,24 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
     if (info)
         memset(info, 0, sizeof *info);
     if (!x || !y || !coef || n == 0) {
-        cs_errbuf(errbuf, errbuf_size, "logistic fit: x, y and coef are required and n > 0");
+        cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: x, y and coef are required and n > 0");
         return CUSTSCORE_EINVAL;
     }
     if (opt->version != CUSTSCORE_LOGISTIC_OPTIONS_VERSION) {
-        cs_errbuf(errbuf, errbuf_size, "logistic fit: options version %u, expected %u",
+        cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: options version %u, expected %u",
                   opt->version, CUSTSCORE_LOGISTIC_OPTIONS_VERSION);
         return CUSTSCORE_EINVAL;
     }
     if (!(opt->l2 >= 0) || !isfinite(opt->l2) || opt->max_iterations < 1 ||
         !(opt->tolerance > 0)) {
-        cs_errbuf(errbuf, errbuf_size,
+        cs_logit_errbuf(errbuf, errbuf_size,
                   "logistic fit: l2 must be finite and >= 0 (got %g), max_iterations >= 1 (got "
                   "%d), tolerance > 0 (got %g)",
                   opt->l2, opt->max_iterations, opt->tolerance);
         return CUSTSCORE_EINVAL;
     }
     if (p > 100000 || n > SIZE_MAX / (p ? p : 1)) {
-        cs_errbuf(errbuf, errbuf_size, "logistic fit: %zu features is too many", p);
+        cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: %zu features is too many", p);
         return CUSTSCORE_ERANGE;
     }
 
@@ -254,20 +254,20 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
     for (size_t i = 0; i < n; i++) {
         double wi = weight ? weight[i] : 1.0;
         if (!(wi >= 0) || !isfinite(wi)) {
-            cs_errbuf(errbuf, errbuf_size, "logistic fit: row %zu: weight %g is not >= 0", i,
+            cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: row %zu: weight %g is not >= 0", i,
                       wi);
             return CUSTSCORE_EINVAL;
         }
         if (wi == 0)
             continue;
         if (y[i] != 0 && y[i] != 1) {
-            cs_errbuf(errbuf, errbuf_size, "logistic fit: row %zu: label %g is not 0 or 1", i,
+            cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: row %zu: label %g is not 0 or 1", i,
                       y[i]);
             return CUSTSCORE_EINVAL;
         }
         for (size_t j = 0; j < p; j++)
             if (!isfinite(x[i * p + j])) {
-                cs_errbuf(errbuf, errbuf_size,
+                cs_logit_errbuf(errbuf, errbuf_size,
                           "logistic fit: row %zu, feature %zu: value %g is not finite", i, j,
                           x[i * p + j]);
                 return CUSTSCORE_EINVAL;
@@ -277,11 +277,11 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
         n_used++;
     }
     if (n_used == 0 || !(w_total > 0)) {
-        cs_errbuf(errbuf, errbuf_size, "logistic fit: no rows with positive weight");
+        cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: no rows with positive weight");
         return CUSTSCORE_EINVAL;
     }
     if (w_pos == 0 || w_pos == w_total) {
-        cs_errbuf(errbuf, errbuf_size,
+        cs_logit_errbuf(errbuf, errbuf_size,
                   "logistic fit: all %zu rows have label %d (%s): the model needs both outcomes",
                   n_used, w_pos == 0 ? 0 : 1, w_pos == 0 ? "none churned" : "all churned");
         return CUSTSCORE_EINVAL;
@@ -341,7 +341,7 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
     for (iter = 1; iter <= opt->max_iterations; iter++) {
         if (!cs_logit_factor(&wk, chol)) {
             rc = CUSTSCORE_ENOCONV;
-            cs_errbuf(errbuf, errbuf_size,
+            cs_logit_errbuf(errbuf, errbuf_size,
                       "logistic fit: Hessian not positive definite at iteration %d", iter);
             goto done;
         }
@@ -454,16 +454,16 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
     if (!converged) {
         rc = CUSTSCORE_ENOCONV;
         if (separated)
-            cs_errbuf(errbuf, errbuf_size,
+            cs_logit_errbuf(errbuf, errbuf_size,
                       "logistic fit: the classes are perfectly separable and l2 = 0: no finite "
                       "estimate; use l2 > 0");
         else
-            cs_errbuf(errbuf, errbuf_size, "logistic fit: no convergence in %d iterations",
+            cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: no convergence in %d iterations",
                       opt->max_iterations);
     }
 done:
     if (rc == CUSTSCORE_ENOMEM)
-        cs_errbuf(errbuf, errbuf_size, "logistic fit: out of memory");
+        cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: out of memory");
     cs_free(chol);
     cs_free(wk.hess);
     cs_free(wk.z);

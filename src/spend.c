@@ -164,7 +164,6 @@ int cs_gg_data_build(size_t n, const double *x, const double *mean_spend, cs_gg_
     *corr = cxx > 0 && czz > 0 ? cxz / sqrt(cxx * czz) : NAN;
     d->mean_spend = mz;
     d->scale = mz;
-    d->sum_lx = 0.0;
     for (size_t i = 0; i < d->n; i++) {
         d->z[i] /= d->scale;
         d->lz[i] = log(d->z[i]);

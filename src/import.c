@@ -1,0 +1,1088 @@
+/*
+ * import.c: importing customers, orders, survey answers and complaints from
+ * CSV files, in one transaction.
+ *
+ * Rules (docs/input-formats.md):
+ * - An import is all-or-nothing: the first bad record aborts it with
+ *   "file:line:column: field: value: reason" and the store unchanged, unless
+ *   skip_bad is set; then every bad record is reported and skipped.
+ * - Order lines with the same customer and order key are summed into one
+ *   order; an order key already in the store is replaced (idempotent
+ *   re-import). Without an order column, an order's key is "@<ts>#<n>": its
+ *   timestamp and its rank among the customer's lines with that timestamp in
+ *   the file, so re-importing the same file still changes nothing.
+ * - An order with net revenue <= 0 is a return or adjustment.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ---------------------------------------------------------------------- */
+/* CSV import */
+
+enum cs_field {
+    F_CUSTOMER,
+    F_ORDER,
+    F_TS,
+    F_REVENUE,
+    F_QUANTITY,
+    F_PRICE,
+    F_COST,
+    F_CREATED,
+    F_ITEM,
+    F_VALUE,
+    F_SEVERITY,
+    F_RESOLVED,
+    F__COUNT
+};
+
+static const char *const cs_field_name[F__COUNT] = {
+    "customer", "order", "ts",      "revenue", "quantity", "price",
+    "cost",     "created", "item", "value",   "severity", "resolved"};
+
+/* Header names recognised for each field when it is not mapped
+ * (compared case-insensitively, ignoring '_' and ' '). */
+static const char *const cs_field_alias[F__COUNT][8] = {
+    [F_CUSTOMER] = {"customer", "customerid", "customerkey", "custid", "client", NULL},
+    [F_ORDER] = {"order", "orderkey", "orderid", "orderno", "invoice", "invoiceno", "invoiceid",
+                 NULL},
+    [F_TS] = {"ts", "date", "timestamp", "orderdate", "invoicedate", "time", NULL},
+    [F_REVENUE] = {"revenue", "amount", "total", "netrevenue", "sales", NULL},
+    [F_QUANTITY] = {"quantity", "qty", NULL},
+    [F_PRICE] = {"price", "unitprice", NULL},
+    [F_COST] = {"cost", "costs", "cogs", NULL},
+    [F_CREATED] = {"created", "createdat", "since", NULL},
+    [F_ITEM] = {"item", "question", NULL},
+    [F_VALUE] = {"value", "answer", "score", NULL},
+    [F_SEVERITY] = {"severity", NULL},
+    [F_RESOLVED] = {"resolved", "resolvedts", "resolvedat", NULL},
+};
+
+/* Fields each kind takes, and which are required (alternatives handled in
+ * cs_import_resolve). */
+static bool cs_field_allowed(custscore_kind kind, bool wide, enum cs_field f)
+{
+    switch (kind) {
+    case CUSTSCORE_KIND_ORDERS:
+        return f == F_CUSTOMER || f == F_ORDER || f == F_TS || f == F_REVENUE ||
+               f == F_QUANTITY || f == F_PRICE || f == F_COST;
+    case CUSTSCORE_KIND_CUSTOMERS:
+        return f == F_CUSTOMER || f == F_CREATED;
+    case CUSTSCORE_KIND_RESPONSES:
+        return f == F_CUSTOMER || f == F_TS || (!wide && (f == F_ITEM || f == F_VALUE));
+    case CUSTSCORE_KIND_COMPLAINTS:
+        return f == F_CUSTOMER || f == F_TS || f == F_SEVERITY || f == F_RESOLVED;
+    }
+    return false;
+}
+
+static const char *cs_kind_name(custscore_kind kind)
+{
+    switch (kind) {
+    case CUSTSCORE_KIND_ORDERS:
+        return "orders";
+    case CUSTSCORE_KIND_CUSTOMERS:
+        return "customers";
+    case CUSTSCORE_KIND_RESPONSES:
+        return "responses";
+    case CUSTSCORE_KIND_COMPLAINTS:
+        return "complaints";
+    }
+    return "?";
+}
+
+/* One aggregated order of the file. */
+typedef struct cs_agg_order {
+    size_t customer;  /* index in the customers map */
+    size_t key_entry; /* index in the orders map (its key holds "customer\0order") */
+    size_t key_skip;  /* bytes of "customer\0" before the order key */
+    int64_t ts;
+    double revenue, cost;
+    bool has_cost;
+} cs_agg_order;
+
+typedef struct cs_import {
+    custscore *db;
+    custscore_kind kind;
+    const custscore_import_options *opt;
+    const char *name;
+    cs_csv *csv;
+    FILE *rejects;
+    custscore_import_report *report;
+    int col[F__COUNT];   /* 0-based column of each field, -1 when absent */
+    size_t ncols;        /* columns of the header (0 when none) */
+    char **header;       /* [ncols] copies of the header names */
+    bool *is_attr;       /* customers: columns that are attributes; wide: item columns */
+    cs_strmap customers; /* key -> store id (value), resolved when writing */
+    cs_strmap orders;    /* "customer\0order" -> index in agg */
+    cs_agg_order *agg;
+    size_t nagg, agg_cap;
+    bool orders_table_empty;
+    char *scratch; /* key building */
+    size_t scratch_cap;
+} cs_import;
+
+/* Render a field value for a message: at most 60 bytes, control bytes
+ * escaped, so a message is one readable line. */
+static void cs_show_value(const char *s, size_t len, char *out, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 5 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (i >= 60) {
+            o += (size_t)snprintf(out + o, size - o, "...");
+            break;
+        }
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o < size ? o : size - 1] = '\0';
+}
+
+static void cs_csv_quote(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', f);
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+/* A bad record: abort (returns CUSTSCORE_EINVAL with the message) or, with
+ * skip_bad, report it and return 0 so reading goes on. */
+static int cs_reject(cs_import *im, const cs_csv_record *rec, int column, const char *field,
+                     const char *value, size_t value_len, const char *why)
+{
+    char shown[128] = "";
+    if (value)
+        cs_show_value(value, value_len, shown, sizeof shown);
+    char msg[768];
+    if (field && value)
+        snprintf(msg, sizeof msg, "%s:%lld:%d: %s: '%s': %s", im->name, (long long)rec->line,
+                 column, field, shown, why);
+    else if (field)
+        snprintf(msg, sizeof msg, "%s:%lld:%d: %s: %s", im->name, (long long)rec->line, column,
+                 field, why);
+    else
+        snprintf(msg, sizeof msg, "%s:%lld:%d: %s", im->name, (long long)rec->line, column, why);
+    if (!im->opt->skip_bad)
+        return cs_error(im->db, CUSTSCORE_EINVAL, "%s", msg);
+    im->report->rejected++;
+    if (im->rejects) {
+        fprintf(im->rejects, "%lld,%d,", (long long)rec->line, column);
+        cs_csv_quote(im->rejects, msg, strlen(msg));
+        fputc(',', im->rejects);
+        cs_csv_quote(im->rejects, rec->raw ? rec->raw : "", rec->raw ? rec->raw_len : 0);
+        fputc('\n', im->rejects);
+        if (ferror(im->rejects))
+            return cs_error(im->db, CUSTSCORE_EIO, "%s: cannot write the rejects file",
+                            im->opt->rejects_path);
+    }
+    if (im->opt->on_reject && im->opt->on_reject(rec->line, column, msg, im->opt->payload) != 0)
+        return cs_error(im->db, CUSTSCORE_EINVAL, "%s (import stopped by the reject callback)",
+                        msg);
+    return CUSTSCORE_OK;
+}
+
+/* Normalised comparison for header names: case-insensitive, '_', '-' and
+ * ' ' ignored. */
+static bool cs_name_matches(const char *header, const char *alias)
+{
+    const char *h = header;
+    const char *a = alias;
+    for (;;) {
+        while (*h == '_' || *h == ' ' || *h == '-')
+            h++;
+        while (*a == '_' || *a == ' ' || *a == '-')
+            a++;
+        char hc = *h >= 'A' && *h <= 'Z' ? (char)(*h - 'A' + 'a') : *h;
+        char ac = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        if (hc != ac)
+            return false;
+        if (hc == '\0')
+            return true;
+        h++;
+        a++;
+    }
+}
+
+/* Column for a map value: a 1-based position or a header name. */
+static int cs_find_column(cs_import *im, const char *spec, size_t len, int *col)
+{
+    bool digits = len > 0;
+    for (size_t i = 0; i < len; i++)
+        if (spec[i] < '0' || spec[i] > '9')
+            digits = false;
+    if (digits && len < 6) {
+        int pos = atoi(spec);
+        if (pos < 1 || (im->ncols && (size_t)pos > im->ncols))
+            return cs_error(im->db, CUSTSCORE_EINVAL,
+                            "%s: column position %d is outside 1..%zu", im->name, pos,
+                            im->ncols);
+        *col = pos - 1;
+        return CUSTSCORE_OK;
+    }
+    if (!im->header)
+        return cs_error(im->db, CUSTSCORE_EINVAL,
+                        "%s: column '%.*s' given by name, but the file has no header "
+                        "(use 1-based positions)",
+                        im->name, (int)len, spec);
+    for (size_t c = 0; c < im->ncols; c++) {
+        if (strlen(im->header[c]) == len && memcmp(im->header[c], spec, len) == 0) {
+            *col = (int)c;
+            return CUSTSCORE_OK;
+        }
+    }
+    char want[CUSTSCORE_MAX_KEY + 1];
+    snprintf(want, sizeof want, "%.*s", (int)len, spec);
+    for (size_t c = 0; c < im->ncols; c++) {
+        if (strcasecmp(im->header[c], want) == 0) {
+            *col = (int)c;
+            return CUSTSCORE_OK;
+        }
+    }
+    return cs_error(im->db, CUSTSCORE_EINVAL, "%s: no column named '%s' in the header", im->name,
+                    want);
+}
+
+static int cs_import_resolve(cs_import *im)
+{
+    const custscore_import_options *opt = im->opt;
+    bool wide = im->kind == CUSTSCORE_KIND_RESPONSES && opt->wide;
+    for (int f = 0; f < F__COUNT; f++)
+        im->col[f] = -1;
+    /* 1. The explicit map. */
+    const char *m = opt->map;
+    while (m && *m) {
+        const char *end = strchr(m, ',');
+        size_t len = end ? (size_t)(end - m) : strlen(m);
+        const char *eq = memchr(m, '=', len);
+        if (!eq)
+            return cs_error(im->db, CUSTSCORE_EINVAL,
+                            "map: '%.*s' is not FIELD=COLUMN", (int)len, m);
+        size_t flen = (size_t)(eq - m);
+        int field = -1;
+        for (int f = 0; f < F__COUNT; f++)
+            if (strlen(cs_field_name[f]) == flen && strncmp(cs_field_name[f], m, flen) == 0)
+                field = f;
+        if (field < 0 || !cs_field_allowed(im->kind, wide, (enum cs_field)field)) {
+            char buf[256] = "";
+            for (int f = 0; f < F__COUNT; f++) {
+                if (cs_field_allowed(im->kind, wide, (enum cs_field)f)) {
+                    strcat(buf, buf[0] ? ", " : "");
+                    strcat(buf, cs_field_name[f]);
+                }
+            }
+            return cs_error(im->db, CUSTSCORE_EINVAL,
+                            "map: unknown field '%.*s' for a %s import (fields: %s)", (int)flen,
+                            m, cs_kind_name(im->kind), buf);
+        }
+        int rc = cs_find_column(im, eq + 1, len - flen - 1, &im->col[field]);
+        if (rc)
+            return rc;
+        m = end ? end + 1 : NULL;
+    }
+    /* 2. Wide responses: the customer and date column options. */
+    if (wide && opt->customer_column) {
+        int rc = cs_find_column(im, opt->customer_column, strlen(opt->customer_column),
+                                &im->col[F_CUSTOMER]);
+        if (rc)
+            return rc;
+    }
+    if (wide && opt->date_column) {
+        int rc = cs_find_column(im, opt->date_column, strlen(opt->date_column), &im->col[F_TS]);
+        if (rc)
+            return rc;
+    }
+    /* 3. Unmapped fields by header name. */
+    if (im->header) {
+        for (int f = 0; f < F__COUNT; f++) {
+            if (im->col[f] >= 0 || !cs_field_allowed(im->kind, wide, (enum cs_field)f))
+                continue;
+            for (size_t c = 0; c < im->ncols && im->col[f] < 0; c++)
+                for (int a = 0; cs_field_alias[f][a] && im->col[f] < 0; a++)
+                    if (cs_name_matches(im->header[c], cs_field_alias[f][a]))
+                        im->col[f] = (int)c;
+        }
+    }
+    /* 4. Required fields. */
+    const char *missing = NULL;
+    if (im->col[F_CUSTOMER] < 0)
+        missing = "customer";
+    switch (im->kind) {
+    case CUSTSCORE_KIND_ORDERS:
+        if (!missing && im->col[F_TS] < 0)
+            missing = "ts";
+        if (!missing && im->col[F_REVENUE] < 0 && (im->col[F_QUANTITY] < 0 || im->col[F_PRICE] < 0))
+            missing = "revenue (or quantity and price)";
+        if (im->col[F_REVENUE] >= 0) {
+            im->col[F_QUANTITY] = -1;
+            im->col[F_PRICE] = -1;
+        }
+        break;
+    case CUSTSCORE_KIND_RESPONSES:
+        if (!wide && !missing && im->col[F_TS] < 0)
+            missing = "ts";
+        if (!wide && !missing && im->col[F_ITEM] < 0)
+            missing = "item";
+        if (!wide && !missing && im->col[F_VALUE] < 0)
+            missing = "value";
+        if (wide && !im->header)
+            return cs_error(im->db, CUSTSCORE_EINVAL,
+                            "%s: wide responses need a header row naming the items", im->name);
+        break;
+    case CUSTSCORE_KIND_COMPLAINTS:
+        if (!missing && im->col[F_TS] < 0)
+            missing = "ts";
+        break;
+    case CUSTSCORE_KIND_CUSTOMERS:
+        break;
+    }
+    if (missing)
+        return cs_error(im->db, CUSTSCORE_EINVAL,
+                        "%s: no column for field '%s' (name it in the header or map it: --map "
+                        "%s=COLUMN)",
+                        im->name, missing, strncmp(missing, "revenue (", 9) == 0 ? "revenue" : missing);
+    /* Attribute / item columns: every column that is no field. */
+    if (im->kind == CUSTSCORE_KIND_CUSTOMERS || wide) {
+        size_t n = im->ncols;
+        im->is_attr = cs_calloc(n ? n : 1, sizeof *im->is_attr);
+        if (!im->is_attr)
+            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+        for (size_t c = 0; c < n; c++) {
+            bool used = false;
+            for (int f = 0; f < F__COUNT; f++)
+                if (im->col[f] == (int)c)
+                    used = true;
+            im->is_attr[c] = !used;
+        }
+    }
+    return CUSTSCORE_OK;
+}
+
+static int cs_read_header(cs_import *im, cs_csv_record *rec)
+{
+    int bad_col = 0;
+    const char *why = NULL;
+    int rc = cs_csv_next(im->csv, rec, &bad_col, &why);
+    if (rc == 0)
+        return cs_error(im->db, CUSTSCORE_EINVAL, "%s: empty file (no header row)", im->name);
+    if (rc == CS_CSV_BAD_RECORD)
+        return cs_error(im->db, CUSTSCORE_EINVAL, "%s:%lld:%d: header: %s", im->name,
+                        (long long)rec->line, bad_col, why);
+    if (rc < 0)
+        return cs_error(im->db, rc, "%s: %s", im->name, cs_csv_error(im->csv));
+    im->ncols = rec->nfields;
+    im->header = cs_calloc(rec->nfields, sizeof *im->header);
+    if (!im->header)
+        return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+    for (size_t c = 0; c < rec->nfields; c++) {
+        const char *name = rec->field[c];
+        size_t len = rec->len[c];
+        /* Trim blanks around header names. */
+        while (len && (*name == ' ' || *name == '\t')) {
+            name++;
+            len--;
+        }
+        while (len && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+            len--;
+        if (len > CUSTSCORE_MAX_KEY || !cs_utf8_valid(name, len))
+            return cs_error(im->db, CUSTSCORE_EINVAL,
+                            "%s:%lld:%zu: header: column name is not 1..255 bytes of UTF-8",
+                            im->name, (long long)rec->line, c + 1);
+        im->header[c] = cs_strndup(name, len);
+        if (!im->header[c])
+            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+    }
+    return CUSTSCORE_OK;
+}
+
+/* Get the field @f of a record; NULL when the column is absent. A record
+ * with fewer columns than needed is rejected by the caller first. */
+static const char *cs_get(const cs_import *im, const cs_csv_record *rec, enum cs_field f,
+                          size_t *len)
+{
+    int c = im->col[f];
+    if (c < 0) {
+        *len = 0;
+        return NULL;
+    }
+    *len = rec->len[c];
+    return rec->field[c];
+}
+
+static bool cs_blank(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] != ' ' && s[i] != '\t')
+            return false;
+    return true;
+}
+
+/* Validate a key field; reject on failure. *ok false when rejected. */
+static int cs_key_field(cs_import *im, const cs_csv_record *rec, enum cs_field f, const char **s,
+                        size_t *len, bool *ok)
+{
+    *s = cs_get(im, rec, f, len);
+    /* Trim surrounding blanks (CSV exports often pad keys). */
+    while (*len && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+    const char *why = cs_check_key(*s, *len);
+    if (why) {
+        *ok = false;
+        char reason[64];
+        snprintf(reason, sizeof reason, "%s", why);
+        if (strcmp(why, "empty key") == 0)
+            snprintf(reason, sizeof reason, "empty %s key", cs_field_name[f]);
+        return cs_reject(im, rec, im->col[f] + 1, cs_field_name[f], *s, *len, reason);
+    }
+    *ok = true;
+    return CUSTSCORE_OK;
+}
+
+static int cs_time_field(cs_import *im, const cs_csv_record *rec, enum cs_field f, int64_t *out,
+                         bool *ok)
+{
+    size_t len;
+    const char *s = cs_get(im, rec, f, &len);
+    const char *why = NULL;
+    if (cs_parse_time_n(s, len, im->opt->date_format, out, &why) != 0) {
+        *ok = false;
+        return cs_reject(im, rec, im->col[f] + 1, cs_field_name[f], s, len, why);
+    }
+    *ok = true;
+    return CUSTSCORE_OK;
+}
+
+static int cs_number_field(cs_import *im, const cs_csv_record *rec, enum cs_field f, double *out,
+                           bool *ok)
+{
+    size_t len;
+    const char *s = cs_get(im, rec, f, &len);
+    const char *why = NULL;
+    if (cs_parse_double(s, len, out, &why) != 0) {
+        *ok = false;
+        return cs_reject(im, rec, im->col[f] + 1, cs_field_name[f], s, len, why);
+    }
+    *ok = true;
+    return CUSTSCORE_OK;
+}
+
+/* Find or add a customer key of the file; returns its index. */
+static int cs_import_customer(cs_import *im, const char *key, size_t len, size_t *index)
+{
+    bool inserted;
+    ptrdiff_t e = cs_strmap_put(&im->customers, key, len, &inserted);
+    if (e < 0)
+        return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+    *index = (size_t)e;
+    return CUSTSCORE_OK;
+}
+
+/* Resolve a customer index to its store id, creating the customer; sets the
+ * map value to id*2 + is_new. */
+static int cs_import_customer_id(cs_import *im, size_t index, int64_t *id, bool *is_new)
+{
+    int64_t v = im->customers.value[index];
+    if (v != 0) {
+        *id = v >> 1;
+        *is_new = v & 1;
+        return CUSTSCORE_OK;
+    }
+    custscore *db = im->db;
+    const char *key = cs_strmap_key(&im->customers, index);
+    size_t len = im->customers.key_len[index];
+    int rc = cs_customer_id(db, key, len, false, id);
+    if (rc == CUSTSCORE_ENOTFOUND) {
+        cs_clear_error(db);
+        rc = cs_customer_id(db, key, len, true, id);
+        *is_new = true;
+    } else {
+        *is_new = false;
+    }
+    if (rc)
+        return rc;
+    im->customers.value[index] = *id * 2 + (*is_new ? 1 : 0);
+    return CUSTSCORE_OK;
+}
+
+static bool cs_ensure_scratch(cs_import *im, size_t need)
+{
+    if (need <= im->scratch_cap)
+        return true;
+    size_t cap = im->scratch_cap ? im->scratch_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *p = cs_reallocarray(im->scratch, cap, 1);
+    if (!p)
+        return false;
+    im->scratch = p;
+    im->scratch_cap = cap;
+    return true;
+}
+
+static int cs_import_order_record(cs_import *im, const cs_csv_record *rec)
+{
+    bool ok;
+    const char *cust, *okey = NULL;
+    size_t cust_len, okey_len = 0;
+    int rc = cs_key_field(im, rec, F_CUSTOMER, &cust, &cust_len, &ok);
+    if (rc || !ok)
+        return rc;
+    if (im->col[F_ORDER] >= 0) {
+        rc = cs_key_field(im, rec, F_ORDER, &okey, &okey_len, &ok);
+        if (rc || !ok)
+            return rc;
+    }
+    int64_t ts;
+    rc = cs_time_field(im, rec, F_TS, &ts, &ok);
+    if (rc || !ok)
+        return rc;
+    double revenue;
+    if (im->col[F_REVENUE] >= 0) {
+        rc = cs_number_field(im, rec, F_REVENUE, &revenue, &ok);
+        if (rc || !ok)
+            return rc;
+    } else {
+        double qty, price;
+        rc = cs_number_field(im, rec, F_QUANTITY, &qty, &ok);
+        if (rc || !ok)
+            return rc;
+        rc = cs_number_field(im, rec, F_PRICE, &price, &ok);
+        if (rc || !ok)
+            return rc;
+        revenue = qty * price;
+        if (!isfinite(revenue))
+            return cs_reject(im, rec, im->col[F_PRICE] + 1, "revenue", NULL, 0,
+                             "quantity x price overflows");
+    }
+    double cost = 0;
+    bool has_cost = false;
+    if (im->col[F_COST] >= 0) {
+        size_t len;
+        const char *s = cs_get(im, rec, F_COST, &len);
+        if (!cs_blank(s, len)) {
+            rc = cs_number_field(im, rec, F_COST, &cost, &ok);
+            if (rc || !ok)
+                return rc;
+            if (cost < 0)
+                return cs_reject(im, rec, im->col[F_COST] + 1, "cost", s, len,
+                                 "negative cost (a return is negative revenue, not cost)");
+            has_cost = true;
+        }
+    }
+    const char *prefix = im->opt->cancel_prefix;
+    if (okey && prefix && *prefix && okey_len >= strlen(prefix) &&
+        memcmp(okey, prefix, strlen(prefix)) == 0 && revenue > 0)
+        revenue = -revenue;
+
+    /* Aggregate into the file's order "customer\0orderkey". */
+    size_t cindex = 0;
+    rc = cs_import_customer(im, cust, cust_len, &cindex);
+    if (rc)
+        return rc;
+    char synth[48];
+    if (!okey) {
+        okey = synth;
+        okey_len = 0;
+    }
+    for (int rank = 1;; rank++) {
+        if (okey == synth)
+            okey_len = (size_t)snprintf(synth, sizeof synth, "@%lld#%d", (long long)ts, rank);
+        if (!cs_ensure_scratch(im, cust_len + 1 + okey_len))
+            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+        memcpy(im->scratch, cust, cust_len);
+        im->scratch[cust_len] = '\0';
+        memcpy(im->scratch + cust_len + 1, okey, okey_len);
+        bool inserted;
+        ptrdiff_t e = cs_strmap_put(&im->orders, im->scratch, cust_len + 1 + okey_len, &inserted);
+        if (e < 0)
+            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+        if (!inserted && okey == synth)
+            continue; /* another line of this customer at this time: next rank */
+        if (inserted) {
+            if (im->nagg == im->agg_cap) {
+                size_t cap = im->agg_cap ? im->agg_cap * 2 : 1024;
+                cs_agg_order *a = cs_reallocarray(im->agg, cap, sizeof *a);
+                if (!a)
+                    return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+                im->agg = a;
+                im->agg_cap = cap;
+            }
+            im->orders.value[e] = (int64_t)im->nagg;
+            im->agg[im->nagg++] = (cs_agg_order){.customer = cindex,
+                                                 .key_entry = (size_t)e,
+                                                 .key_skip = cust_len + 1,
+                                                 .ts = ts,
+                                                 .revenue = revenue,
+                                                 .cost = cost,
+                                                 .has_cost = has_cost};
+        } else {
+            cs_agg_order *a = &im->agg[im->orders.value[e]];
+            a->revenue += revenue;
+            a->cost += cost;
+            a->has_cost = a->has_cost || has_cost;
+            if (ts < a->ts)
+                a->ts = ts;
+        }
+        break;
+    }
+    return CUSTSCORE_OK;
+}
+
+static int cs_agg_by_customer(const void *a, const void *b)
+{
+    const cs_agg_order *x = a, *y = b;
+    if (x->customer != y->customer)
+        return x->customer < y->customer ? -1 : 1;
+    return (x->key_entry > y->key_entry) - (x->key_entry < y->key_entry);
+}
+
+static int cs_import_write_orders(cs_import *im)
+{
+    custscore *db = im->db;
+    /* Write grouped by customer, customers in first-seen order: new customers
+     * then get increasing ids and the (customer, order_key) index grows at
+     * its end instead of at random places (several times faster on large
+     * files). Order keys stay in file order within a customer. */
+    if (im->nagg > 1)
+        qsort(im->agg, im->nagg, sizeof *im->agg, cs_agg_by_customer);
+    for (size_t i = 0; i < im->nagg; i++) {
+        const cs_agg_order *a = &im->agg[i];
+        if (!isfinite(a->revenue) || !isfinite(a->cost))
+            return cs_error(db, CUSTSCORE_EINVAL, "%s: order '%s' of customer '%s': sum of its "
+                            "lines overflows",
+                            im->name, cs_strmap_key(&im->orders, a->key_entry) + a->key_skip,
+                            cs_strmap_key(&im->customers, a->customer));
+        int64_t id;
+        bool is_new;
+        int rc = cs_import_customer_id(im, a->customer, &id, &is_new);
+        if (rc)
+            return rc;
+        const char *okey = cs_strmap_key(&im->orders, a->key_entry) + a->key_skip;
+        size_t okey_len = im->orders.key_len[a->key_entry] - a->key_skip;
+        bool replaced = false;
+        if (im->orders_table_empty || is_new) {
+            /* No order of this customer can exist: insert directly. */
+            sqlite3_stmt *st = cs_stmt(db, CS_STMT_ORDER_INSERT);
+            if (!st)
+                return db->errcode;
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_text(st, 2, okey, (int)okey_len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, a->ts);
+            sqlite3_bind_double(st, 4, a->revenue);
+            if (a->has_cost)
+                sqlite3_bind_double(st, 5, a->cost);
+            int src = sqlite3_step(st);
+            if (src != SQLITE_DONE)
+                return cs_sqlite_error(db, src, "adding an order");
+        } else {
+            rc = cs_order_put(db, id, okey, okey_len, a->ts, a->revenue, a->cost, a->has_cost,
+                              &replaced);
+            if (rc)
+                return rc;
+        }
+        if (replaced)
+            im->report->replaced++;
+        else
+            im->report->added++;
+    }
+    return CUSTSCORE_OK;
+}
+
+static int cs_import_customer_record(cs_import *im, const cs_csv_record *rec)
+{
+    bool ok;
+    const char *cust;
+    size_t cust_len;
+    int rc = cs_key_field(im, rec, F_CUSTOMER, &cust, &cust_len, &ok);
+    if (rc || !ok)
+        return rc;
+    int64_t created = 0;
+    if (im->col[F_CREATED] >= 0) {
+        size_t len;
+        const char *s = cs_get(im, rec, F_CREATED, &len);
+        if (!cs_blank(s, len)) {
+            rc = cs_time_field(im, rec, F_CREATED, &created, &ok);
+            if (rc || !ok)
+                return rc;
+        }
+    }
+    /* Validate every attribute cell before writing anything of the row. */
+    for (size_t c = 0; c < rec->nfields && c < im->ncols; c++) {
+        if (!im->is_attr[c])
+            continue;
+        if (rec->len[c] > CUSTSCORE_MAX_KEY || !cs_utf8_valid(rec->field[c], rec->len[c]))
+            return cs_reject(im, rec, (int)c + 1, im->header ? im->header[c] : "attribute",
+                             rec->field[c], rec->len[c],
+                             "attribute value must be 0..255 bytes of UTF-8");
+    }
+    custscore *db = im->db;
+    int64_t id;
+    bool is_new = false;
+    rc = cs_customer_id(db, cust, cust_len, false, &id);
+    if (rc == CUSTSCORE_ENOTFOUND) {
+        cs_clear_error(db);
+        rc = cs_customer_id(db, cust, cust_len, true, &id);
+        is_new = true;
+    }
+    if (rc)
+        return rc;
+    if (created != 0) {
+        sqlite3_stmt *st = cs_stmt(db, CS_STMT_CUSTOMER_CREATED);
+        if (!st)
+            return db->errcode;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, created);
+        int src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            return cs_sqlite_error(db, src, "setting the customer's creation time");
+    }
+    for (size_t c = 0; c < rec->nfields && c < im->ncols; c++) {
+        if (!im->is_attr[c] || cs_blank(rec->field[c], rec->len[c]))
+            continue;
+        double number;
+        const char *why;
+        const char *name = im->header[c];
+        bool is_number = cs_parse_double(rec->field[c], rec->len[c], &number, &why) == 0;
+        rc = cs_attribute_put(db, id, name, strlen(name), rec->field[c], rec->len[c], number,
+                              !is_number);
+        if (rc)
+            return rc;
+    }
+    if (is_new)
+        im->report->added++;
+    else
+        im->report->replaced++;
+    return CUSTSCORE_OK;
+}
+
+static int cs_put_response(cs_import *im, int64_t id, int64_t ts, const char *item,
+                           size_t item_len, double value)
+{
+    bool replaced;
+    int rc = cs_response_put(im->db, id, ts, item, item_len, value, &replaced);
+    if (rc)
+        return rc;
+    if (replaced)
+        im->report->replaced++;
+    else
+        im->report->added++;
+    return CUSTSCORE_OK;
+}
+
+static int cs_import_response_record(cs_import *im, const cs_csv_record *rec)
+{
+    bool ok;
+    const char *cust;
+    size_t cust_len;
+    int rc = cs_key_field(im, rec, F_CUSTOMER, &cust, &cust_len, &ok);
+    if (rc || !ok)
+        return rc;
+    int64_t ts = im->opt->default_ts;
+    if (im->col[F_TS] >= 0) {
+        rc = cs_time_field(im, rec, F_TS, &ts, &ok);
+        if (rc || !ok)
+            return rc;
+    } else if (ts == 0) {
+        ts = (int64_t)time(NULL);
+    }
+    int64_t id;
+    if (!im->opt->wide) {
+        const char *item;
+        size_t item_len;
+        rc = cs_key_field(im, rec, F_ITEM, &item, &item_len, &ok);
+        if (rc || !ok)
+            return rc;
+        size_t vlen;
+        const char *v = cs_get(im, rec, F_VALUE, &vlen);
+        if (cs_blank(v, vlen))
+            return CUSTSCORE_OK; /* a missing answer: nothing to store */
+        double value;
+        rc = cs_number_field(im, rec, F_VALUE, &value, &ok);
+        if (rc || !ok)
+            return rc;
+        size_t cindex = 0;
+        bool is_new;
+        rc = cs_import_customer(im, cust, cust_len, &cindex);
+        if (rc == 0)
+            rc = cs_import_customer_id(im, cindex, &id, &is_new);
+        if (rc == 0)
+            rc = cs_put_response(im, id, ts, item, item_len, value);
+        return rc;
+    }
+    /* Wide: validate every answer first, then write. */
+    for (size_t c = 0; c < im->ncols; c++) {
+        if (!im->is_attr[c] || cs_blank(rec->field[c], rec->len[c]))
+            continue;
+        double value;
+        const char *why;
+        if (cs_parse_double(rec->field[c], rec->len[c], &value, &why) != 0)
+            return cs_reject(im, rec, (int)c + 1, im->header[c], rec->field[c], rec->len[c],
+                             why);
+    }
+    size_t cindex = 0;
+    bool is_new;
+    rc = cs_import_customer(im, cust, cust_len, &cindex);
+    if (rc == 0)
+        rc = cs_import_customer_id(im, cindex, &id, &is_new);
+    for (size_t c = 0; rc == 0 && c < im->ncols; c++) {
+        if (!im->is_attr[c] || cs_blank(rec->field[c], rec->len[c]))
+            continue;
+        double value;
+        const char *why;
+        cs_parse_double(rec->field[c], rec->len[c], &value, &why);
+        rc = cs_put_response(im, id, ts, im->header[c], strlen(im->header[c]), value);
+    }
+    return rc;
+}
+
+static int cs_import_complaint_record(cs_import *im, const cs_csv_record *rec)
+{
+    bool ok;
+    const char *cust;
+    size_t cust_len;
+    int rc = cs_key_field(im, rec, F_CUSTOMER, &cust, &cust_len, &ok);
+    if (rc || !ok)
+        return rc;
+    int64_t ts, resolved = 0;
+    rc = cs_time_field(im, rec, F_TS, &ts, &ok);
+    if (rc || !ok)
+        return rc;
+    double severity = 1.0;
+    size_t len;
+    const char *s;
+    if (im->col[F_SEVERITY] >= 0 && (s = cs_get(im, rec, F_SEVERITY, &len), !cs_blank(s, len))) {
+        rc = cs_number_field(im, rec, F_SEVERITY, &severity, &ok);
+        if (rc || !ok)
+            return rc;
+    }
+    if (im->col[F_RESOLVED] >= 0 && (s = cs_get(im, rec, F_RESOLVED, &len), !cs_blank(s, len))) {
+        rc = cs_time_field(im, rec, F_RESOLVED, &resolved, &ok);
+        if (rc || !ok)
+            return rc;
+        if (resolved < ts)
+            return cs_reject(im, rec, im->col[F_RESOLVED] + 1, "resolved", s, len,
+                             "resolved before the complaint was made");
+    }
+    size_t cindex = 0;
+    int64_t id;
+    bool is_new, replaced;
+    rc = cs_import_customer(im, cust, cust_len, &cindex);
+    if (rc == 0)
+        rc = cs_import_customer_id(im, cindex, &id, &is_new);
+    if (rc == 0)
+        rc = cs_complaint_put(im->db, id, ts, severity, resolved, &replaced);
+    if (rc == 0) {
+        if (replaced)
+            im->report->replaced++;
+        else
+            im->report->added++;
+    }
+    return rc;
+}
+
+static int cs_orders_table_empty(custscore *db, bool *empty)
+{
+    sqlite3_stmt *st;
+    int rc = cs_prepare(db, "SELECT NOT EXISTS (SELECT 1 FROM orders)", &st);
+    if (rc)
+        return rc;
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *empty = sqlite3_column_int(st, 0) != 0;
+    else
+        rc = cs_sqlite_error(db, src, "reading the orders table");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int cs_import_run(cs_import *im)
+{
+    custscore *db = im->db;
+    cs_csv_record rec;
+    int rc;
+    if (!im->opt->no_header) {
+        rc = cs_read_header(im, &rec);
+        if (rc)
+            return rc;
+    }
+    rc = cs_import_resolve(im);
+    if (rc)
+        return rc;
+    int max_col = -1;
+    for (int f = 0; f < F__COUNT; f++)
+        if (im->col[f] > max_col)
+            max_col = im->col[f];
+    if (im->opt->skip_bad && im->opt->rejects_path) {
+        im->rejects = fopen(im->opt->rejects_path, "w");
+        if (!im->rejects)
+            return cs_error(db, CUSTSCORE_EIO, "%s: cannot create the rejects file",
+                            im->opt->rejects_path);
+        fputs("line,column,reason,record\n", im->rejects);
+    }
+    rc = cs_tx_begin(db);
+    if (rc)
+        return rc;
+    if (im->kind == CUSTSCORE_KIND_ORDERS)
+        rc = cs_orders_table_empty(db, &im->orders_table_empty);
+    while (rc == 0) {
+        int bad_col = 0;
+        const char *why = NULL;
+        int got = cs_csv_next(im->csv, &rec, &bad_col, &why);
+        if (got == 0)
+            break;
+        if (got < 0) {
+            rc = cs_error(db, got, "%s: %s", im->name, cs_csv_error(im->csv));
+            break;
+        }
+        im->report->records++;
+        if (got == CS_CSV_BAD_RECORD) {
+            rc = cs_reject(im, &rec, bad_col, NULL, NULL, 0, why);
+            continue;
+        }
+        /* Column count: the header's when there is one, else enough for the map. */
+        size_t want = im->header ? im->ncols : (size_t)(max_col + 1);
+        if (rec.nfields != want && (im->header || rec.nfields < want)) {
+            char why_cols[96];
+            snprintf(why_cols, sizeof why_cols, "wrong number of columns: %zu, expected %zu",
+                     rec.nfields, want);
+            rc = cs_reject(im, &rec, (int)(rec.nfields < want ? rec.nfields : want) + 1, NULL,
+                           NULL, 0, why_cols);
+            continue;
+        }
+        /* Invalid UTF-8 anywhere in the record. */
+        bool utf8_bad = false;
+        for (size_t c = 0; c < rec.nfields && !utf8_bad; c++) {
+            if (!cs_utf8_valid(rec.field[c], rec.len[c])) {
+                utf8_bad = true;
+                rc = cs_reject(im, &rec, (int)c + 1,
+                               im->header && c < im->ncols ? im->header[c] : NULL, rec.field[c],
+                               rec.len[c], "invalid UTF-8");
+            }
+        }
+        if (utf8_bad)
+            continue;
+        switch (im->kind) {
+        case CUSTSCORE_KIND_ORDERS:
+            rc = cs_import_order_record(im, &rec);
+            break;
+        case CUSTSCORE_KIND_CUSTOMERS:
+            rc = cs_import_customer_record(im, &rec);
+            break;
+        case CUSTSCORE_KIND_RESPONSES:
+            rc = cs_import_response_record(im, &rec);
+            break;
+        case CUSTSCORE_KIND_COMPLAINTS:
+            rc = cs_import_complaint_record(im, &rec);
+            break;
+        }
+    }
+    if (rc == 0 && im->kind == CUSTSCORE_KIND_ORDERS)
+        rc = cs_import_write_orders(im);
+    if (rc == 0 && im->rejects && fflush(im->rejects) != 0)
+        rc = cs_error(db, CUSTSCORE_EIO, "%s: cannot write the rejects file",
+                      im->opt->rejects_path);
+    return cs_tx_end(db, rc);
+}
+
+static int cs_import_any(custscore *db, custscore_kind kind, const char *path, const char *data,
+                     size_t size, const char *name, const custscore_import_options *options,
+                     custscore_import_report *report)
+{
+    custscore_import_report local_report;
+    if (!report)
+        report = &local_report;
+    memset(report, 0, sizeof *report);
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    custscore_import_options defaults = CUSTSCORE_IMPORT_OPTIONS_INIT;
+    if (!options)
+        options = &defaults;
+    if (options->version != CUSTSCORE_IMPORT_OPTIONS_VERSION)
+        return cs_error(db, CUSTSCORE_EINVAL,
+                        "import options: version %u, this library knows version %u (initialise "
+                        "with CUSTSCORE_IMPORT_OPTIONS_INIT)",
+                        options->version, CUSTSCORE_IMPORT_OPTIONS_VERSION);
+    if (kind < CUSTSCORE_KIND_ORDERS || kind > CUSTSCORE_KIND_COMPLAINTS)
+        return cs_error(db, CUSTSCORE_EINVAL, "import: unknown kind %d", (int)kind);
+    if (options->wide && kind != CUSTSCORE_KIND_RESPONSES)
+        return cs_error(db, CUSTSCORE_EINVAL, "import: the wide form is for responses only");
+    int rc = cs_check_writable(db);
+    if (rc)
+        return rc;
+    cs_import im = {.db = db, .kind = kind, .opt = options, .report = report};
+    im.name = path ? (strcmp(path, "-") == 0 ? "<stdin>" : path) : (name ? name : "<memory>");
+    cs_strmap_init(&im.customers);
+    cs_strmap_init(&im.orders);
+    char err[512] = "";
+    rc = cs_csv_open(&im.csv, path, data, size, options->delimiter, options->whitespace != 0, err,
+                     sizeof err);
+    if (rc) {
+        cs_error(db, rc, "%s", err);
+    } else {
+        rc = cs_import_run(&im);
+        report->lines = cs_csv_lines(im.csv);
+    }
+    if (rc) {
+        /* Rolled back: nothing was added or replaced. */
+        report->added = 0;
+        report->replaced = 0;
+    }
+    if (im.rejects && fclose(im.rejects) != 0 && rc == 0)
+        rc = cs_error(db, CUSTSCORE_EIO, "%s: cannot write the rejects file",
+                      options->rejects_path);
+    cs_csv_close(im.csv);
+    if (im.header)
+        for (size_t c = 0; c < im.ncols; c++)
+            cs_free(im.header[c]);
+    cs_free(im.header);
+    cs_free(im.is_attr);
+    cs_free(im.agg);
+    cs_free(im.scratch);
+    cs_strmap_free(&im.customers);
+    cs_strmap_free(&im.orders);
+    return rc;
+}
+
+int custscore_import_csv(custscore *db, custscore_kind kind, const char *path,
+                         const custscore_import_options *options,
+                         custscore_import_report *report)
+{
+    if (!path) {
+        if (report)
+            memset(report, 0, sizeof *report);
+        if (db)
+            return cs_error(db, CUSTSCORE_EINVAL, "import: NULL path");
+        return CUSTSCORE_EINVAL;
+    }
+    return cs_import_any(db, kind, path, NULL, 0, NULL, options, report);
+}
+
+int custscore_import_csv_buffer(custscore *db, custscore_kind kind, const char *data, size_t size,
+                                const char *name, const custscore_import_options *options,
+                                custscore_import_report *report)
+{
+    if (!data && size > 0) {
+        if (report)
+            memset(report, 0, sizeof *report);
+        if (db)
+            return cs_error(db, CUSTSCORE_EINVAL, "import: NULL data");
+        return CUSTSCORE_EINVAL;
+    }
+    return cs_import_any(db, kind, NULL, data, size, name, options, report);
+}

@@ -1587,6 +1587,96 @@ CUSTSCORE_API int custscore_calibration(const double *prob, const double *label,
 
 /* @@CUSTSCORE_CHURN_API@@ */
 
+/* ===================================================================== */
+/** @name Loyalty and retention indicators
+ *
+ * Cohorts by period of first purchase (calendar month by default) and, per
+ * calendar period, the retention rate, repeat purchase rate, mean
+ * inter-purchase time and the share of revenue from repeat customers.
+ * Purchase occasions as in the summary (a UTC day with an order of positive
+ * revenue). Definitions: docs/models.md, "Loyalty and retention". @{ */
+
+/** Options of custscore_retention(). Initialise with ::CUSTSCORE_RETENTION_OPTIONS_INIT. */
+typedef struct custscore_retention_options {
+    unsigned version;      /**< ::CUSTSCORE_RETENTION_OPTIONS_VERSION */
+    /** Calendar period: ::CUSTSCORE_UNIT_MONTH (default; calendar months),
+     *  ::CUSTSCORE_UNIT_WEEK (ISO weeks, Monday to Sunday), ::CUSTSCORE_UNIT_DAY
+     *  or ::CUSTSCORE_UNIT_YEAR (calendar years). */
+    custscore_unit period;
+    int max_periods;       /**< longest retention curve kept per cohort (default 24) */
+    int64_t since;         /**< ignore cohorts starting before this time (0: all) */
+} custscore_retention_options;
+
+#define CUSTSCORE_RETENTION_OPTIONS_VERSION 1
+#define CUSTSCORE_RETENTION_OPTIONS_INIT                                                           \
+    {                                                                                              \
+        CUSTSCORE_RETENTION_OPTIONS_VERSION, CUSTSCORE_UNIT_MONTH, 24, 0                           \
+    }
+
+/** One cohort: the customers whose first purchase fell in one period. */
+typedef struct custscore_cohort {
+    int64_t start;     /**< first second of the cohort's period (UTC) */
+    int64_t customers; /**< cohort size */
+    /** Share of the cohort with a repeat purchase occasion by the as-of day. */
+    double repeat_rate;
+    /** Mean days between successive purchase occasions of the cohort's
+     *  repeat buyers (NaN when none). */
+    double mean_interpurchase_days;
+    /** Revenue of repeat occasions / all revenue of the cohort (NaN when 0). */
+    double repeat_revenue_share;
+    size_t n_periods; /**< length of @ref retention (periods up to the as-of day) */
+    /** [n_periods] retention[k]: share of the cohort with a purchase occasion
+     *  in the k-th period after the cohort's (retention[0] = 1). */
+    double *retention;
+} custscore_cohort;
+
+/** One calendar period's indicators over all customers. */
+typedef struct custscore_period_stats {
+    int64_t start;          /**< first second of the period (UTC) */
+    int64_t active;         /**< customers with a purchase occasion in the period */
+    int64_t new_customers;  /**< of them, first purchases */
+    /** Share of the previous period's active customers also active in this
+     *  one (NaN for the first period or an empty previous period). */
+    double retention_rate;
+    /** Share of the period's active customers who had bought before. */
+    double repeat_purchase_rate;
+    /** Mean days since the customer's previous occasion, over the period's
+     *  repeat occasions (NaN when none). */
+    double mean_interpurchase_days;
+    double revenue; /**< net revenue of the period's orders */
+    /** Share of the period's revenue from repeat customers' orders (NaN when
+     *  the revenue is 0). */
+    double repeat_revenue_share;
+} custscore_period_stats;
+
+/** Result of custscore_retention_compute(); free with custscore_retention_free(). */
+typedef struct custscore_retention {
+    custscore_unit period; /**< the period used */
+    int64_t as_of;         /**< the as-of time */
+    size_t n_cohorts;
+    custscore_cohort *cohorts; /**< [n_cohorts], oldest first */
+    size_t n_periods;
+    custscore_period_stats *periods; /**< [n_periods], oldest first */
+    /** Over all customers: share of buyers with a repeat occasion. */
+    double repeat_rate;
+    /** Over all repeat buyers: mean days between successive occasions. */
+    double mean_interpurchase_days;
+} custscore_retention;
+
+/**
+ * Compute cohort retention and per-period loyalty indicators from the
+ * store's orders up to the as-of day (one pass over the order history).
+ * @param out  receives a result to free with custscore_retention_free()
+ * @return 0, ::CUSTSCORE_EINVAL (bad options), ::CUSTSCORE_ENOMEM, store errors.
+ */
+CUSTSCORE_API int custscore_retention_compute(custscore *db, int64_t as_of,
+                                              const custscore_retention_options *options,
+                                              custscore_retention **out);
+
+/** Free a result of custscore_retention_compute(); NULL is a no-op. */
+CUSTSCORE_API void custscore_retention_free(custscore_retention *retention);
+/** @} */
+
 /* @@CUSTSCORE_SCORE_API@@ */
 
 #ifdef __cplusplus

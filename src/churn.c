@@ -143,11 +143,13 @@ static uint64_t cs_uniform_below(uint64_t *state, uint64_t bound)
 /* ---------------------------------------------------------------------- */
 /* Attribute names */
 
-static bool cs_name_is_builtin(const char *name)
+/* An attribute named like a built-in feature in the model (e.g. "tenure"
+ * next to the behaviour feature group "tenure") is shown as "attribute:NAME". */
+static bool cs_name_taken(const cs_churn_model *m, const char *name)
 {
-    for (int b = 0; b < CS_CHURN_BUILTIN_COUNT; b++)
-        if (strcmp(name, cs_churn_builtin_name[b]) == 0 ||
-            strcmp(name, cs_churn_builtin_group[b]) == 0)
+    for (size_t j = 0; j < m->n_cols; j++)
+        if (m->col[j].kind == CS_CHURN_COL_BUILTIN &&
+            (strcmp(name, m->col[j].name) == 0 || strcmp(name, m->col[j].group) == 0))
             return true;
     return false;
 }
@@ -291,7 +293,7 @@ static int cs_design_attribute(cs_churn_model *m, size_t *cap, const cs_churn_at
 {
     char name[2 * CUSTSCORE_MAX_KEY + 64];
     char group[CUSTSCORE_MAX_KEY + 16];
-    if (cs_name_is_builtin(ac->name))
+    if (cs_name_taken(m, ac->name))
         snprintf(group, sizeof group, "attribute:%s", ac->name);
     else
         snprintf(group, sizeof group, "%s", ac->name);

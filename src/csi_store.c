@@ -479,8 +479,11 @@ int custscore_csi_compute(custscore *db, const custscore_survey_model *model,
     const char **names = csi_item_names(model, nps_item, &n_cols);
     if (!names)
         return cs_error(db, CUSTSCORE_ENOMEM, "csi: out of memory");
+    /* Whole UTC days: from the start of from's day to the end of to's. */
+    int64_t from_ts = o.from ? cs_day_of(o.from) * CS_SECONDS_PER_DAY : 0;
+    int64_t to_ts = o.to ? (cs_day_of(o.to) + 1) * CS_SECONDS_PER_DAY - 1 : 0;
     cs_response_matrix rm;
-    rc = cs_response_matrix_load(db, names, n_cols, o.from, o.to, &rm);
+    rc = cs_response_matrix_load(db, names, n_cols, from_ts, to_ts, &rm);
     if (rc) {
         cs_free(names);
         return rc;
@@ -544,7 +547,7 @@ int custscore_csi_compute(custscore *db, const custscore_survey_model *model,
         goto done;
     }
     if (o.save) {
-        int64_t as_of = o.to;
+        int64_t as_of = to_ts;
         if (!as_of)
             for (size_t r = 0; r < rm.n_rows; r++)
                 as_of = rm.ts[r] > as_of ? rm.ts[r] : as_of;
@@ -636,7 +639,8 @@ int cs_csi_customer_scores(custscore *db, const custscore_survey_model *m,
             item_of[nt++] = i;
         }
     cs_response_matrix rm;
-    rc = cs_response_matrix_load(db, names, nt, 0, as_of, &rm);
+    int64_t to_ts = as_of ? (cs_day_of(as_of) + 1) * CS_SECONDS_PER_DAY - 1 : 0;
+    rc = cs_response_matrix_load(db, names, nt, 0, to_ts, &rm);
     if (rc)
         goto done;
     cs_csi_score *scores = cs_mallocarray(rm.n_rows ? rm.n_rows : 1, sizeof *scores);

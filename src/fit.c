@@ -731,7 +731,9 @@ int custscore_fit(custscore *db, int64_t as_of, const custscore_fit_options *opt
         rc = custscore_btyd_fit(&o, m, x, t_x, T, NULL, info, err, sizeof err);
     info->as_of = as_of;
     info->fitted_at = (int64_t)time(NULL);
-    snprintf(info->name, sizeof info->name, "%s", o.name ? o.name : custscore_model_name(o.model));
+    const char *default_name = custscore_model_name(o.model);
+    snprintf(info->name, sizeof info->name, "%s",
+             o.name ? o.name : (default_name ? default_name : "model"));
     if (o.model != CUSTSCORE_MODEL_GG)
         info->n_excluded = (int64_t)(n - m);
     else

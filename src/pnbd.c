@@ -14,7 +14,7 @@
  * so I = tail(t0) - tail(t1). The argument of 2F1 is in (-inf, 1): below 0
  * when alpha < beta (cs_hyp2f1 uses Pfaff's transformation there, which is
  * Fader & Hardie's alpha < beta branch), close to 1 when beta << alpha.
- * When tail(t1) is more than half of tail(t0) the difference would cancel
+ * When tail(t1) is more than 99% of tail(t0) the difference would cancel
  * (t_x close to T with many purchases: the x = 221, t_x = 103.4, T = 103.6
  * case where other implementations return NaN), and I is integrated
  * directly by adaptive Gauss-Legendre quadrature in log(min(alpha,beta)+u),
@@ -74,6 +74,11 @@ static int cs_pnbd_quad(const cs_pnbd_integrand *c, double t0, double t1, double
     return cs_integrate_log(cs_pnbd_f, (void *)c, v0, v1, ref, 1e-13, out);
 }
 
+/* tail(t0) - tail(t1) loses log10(1 / (1 - ratio)) digits: up to 2 of the
+ * 15 of the 2F1 series, and beyond that the quadrature takes over (which is
+ * cheap and exact on such short intervals). */
+#define CS_PNBD_MAX_RATIO (-0.01005033585350145) /* ln 0.99 */
+
 int cs_pnbd_log_integral(double rx, double s, double al, double be, double t0, double t1,
                          double *out)
 {
@@ -83,7 +88,7 @@ int cs_pnbd_log_integral(double rx, double s, double al, double be, double t0, d
     }
     double g0, g1;
     if (cs_pnbd_log_tail(rx, s, al, be, t0, &g0) == 0 &&
-        cs_pnbd_log_tail(rx, s, al, be, t1, &g1) == 0 && g1 - g0 < -M_LN2) {
+        cs_pnbd_log_tail(rx, s, al, be, t1, &g1) == 0 && g1 - g0 < CS_PNBD_MAX_RATIO) {
         *out = g0 + cs_log1mexp(g1 - g0);
         return isfinite(*out) ? 0 : -1;
     }

@@ -422,6 +422,19 @@ int custscore_score_bins(const double *values, size_t n, const custscore_bin_opt
 /* ---------------------------------------------------------------------- */
 /* RFM */
 
+static void cs_rfm_bin_options(const custscore_rfm_options *o, const double *thresholds,
+                               size_t n_thresholds, int reverse, custscore_bin_options *b)
+{
+    custscore_bin_options defaults = CUSTSCORE_BIN_OPTIONS_INIT;
+    *b = defaults;
+    b->bins = o->bins;
+    b->ties = o->ties;
+    b->cut_offset = o->cut_offset;
+    b->reverse = reverse;
+    b->thresholds = thresholds;
+    b->n_thresholds = n_thresholds;
+}
+
 int cs_rfm_check(const custscore_rfm_options *o, char *err, size_t err_size)
 {
     if (o->version != CUSTSCORE_RFM_OPTIONS_VERSION)
@@ -436,6 +449,19 @@ int cs_rfm_check(const custscore_rfm_options *o, char *err, size_t err_size)
         return cs_value_errf(err, err_size, CUSTSCORE_EINVAL,
                              "rfm options: monetary: %d: not a custscore_monetary_basis",
                              (int)o->monetary);
+    const double *thresholds[3] = {o->recency_thresholds, o->frequency_thresholds,
+                                   o->monetary_thresholds};
+    size_t n_thresholds[3] = {o->n_recency_thresholds, o->n_frequency_thresholds,
+                              o->n_monetary_thresholds};
+    static const char *const what[3] = {"recency", "frequency", "monetary"};
+    for (int d = 0; d < 3; d++) {
+        custscore_bin_options b;
+        cs_rfm_bin_options(o, thresholds[d], n_thresholds[d], d == 0, &b);
+        char why[200];
+        int rc = cs_bin_check(&b, why, sizeof why);
+        if (rc != CUSTSCORE_OK)
+            return cs_value_errf(err, err_size, rc, "rfm options: %s: %s", what[d], why);
+    }
     if (o->segments) {
         for (size_t i = 0; i < o->n_segments; i++)
             if (!o->segments[i].name)
@@ -446,19 +472,6 @@ int cs_rfm_check(const custscore_rfm_options *o, char *err, size_t err_size)
                              "rfm options: n_segments %zu without segments", o->n_segments);
     }
     return CUSTSCORE_OK;
-}
-
-static void cs_rfm_bin_options(const custscore_rfm_options *o, const double *thresholds,
-                               size_t n_thresholds, int reverse, custscore_bin_options *b)
-{
-    custscore_bin_options defaults = CUSTSCORE_BIN_OPTIONS_INIT;
-    *b = defaults;
-    b->bins = o->bins;
-    b->ties = o->ties;
-    b->cut_offset = o->cut_offset;
-    b->reverse = reverse;
-    b->thresholds = thresholds;
-    b->n_thresholds = n_thresholds;
 }
 
 /* Score one dimension; NaN in @values are missing (score 0). */

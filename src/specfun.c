@@ -167,11 +167,10 @@ static int cs_h2f1_series(double a, double b, double c, double z, int max_terms,
     double term = 1.0, sum = 1.0, abs_sum = 1.0, log_scale = 0.0;
     double qz = fabs(z);
     bool converged = false;
+    if (c == 0.0)
+        return -1; /* c a non-positive integer: the function has a pole */
+    double ratio = a * b / c * z;
     for (int k = 0; k < max_terms; k++) {
-        double den = (c + k) * (k + 1.0);
-        if (den == 0.0)
-            return -1; /* c a non-positive integer: the function has a pole */
-        double ratio = (a + k) * (b + k) / den * z;
         term *= ratio;
         sum += term;
         abs_sum += fabs(term);
@@ -185,12 +184,16 @@ static int cs_h2f1_series(double a, double b, double c, double z, int max_terms,
             abs_sum /= CS_H2F1_RESCALE;
             log_scale += CS_H2F1_LOG_RESCALE;
         }
+        double kn = k + 1.0;
+        double den = (c + kn) * (kn + 1.0);
+        if (den == 0.0)
+            return -1;
+        ratio = (a + kn) * (b + kn) / den * z;
         /* Tail bound: once the ratios of later terms stay below q < 1, the
          * tail is at most |term| q / (1 - q). The ratios tend to z
          * monotonically for large k, so q = max(next ratio, |z|) bounds
-         * them from here on when next ratio is already below 1. */
-        double kn = k + 1.0;
-        double next = fabs((a + kn) * (b + kn) / ((c + kn) * (kn + 1.0)) * z);
+         * them from here on when the next ratio is already below 1. */
+        double next = fabs(ratio);
         double q = next > qz ? next : qz;
         if (q < 1.0 && fabs(term) * q <= 1e-17 * (1.0 - q) * fabs(sum)) {
             converged = true;

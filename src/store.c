@@ -69,9 +69,24 @@ static const char cs_schema_v1[] =
     "  as_of INTEGER NOT NULL,"
     "  customer INTEGER NOT NULL REFERENCES customer(id) ON DELETE CASCADE,"
     "  scored_at INTEGER NOT NULL,"
+    "  rfm_score INTEGER,"
+    "  segment TEXT,"
+    "  tier TEXT,"
+    "  lifecycle TEXT,"
+    "  profit REAL,"
+    "  current_value REAL,"
+    "  clv REAL,"
+    "  p_alive REAL,"
+    "  churn_probability REAL,"
+    "  band TEXT,"
+    "  value_at_risk REAL,"
+    "  satisfaction REAL,"
+    "  value_matrix TEXT,"
+    "  loyalty TEXT,"
     "  data TEXT NOT NULL,"
     "  PRIMARY KEY(as_of, customer)"
-    ") STRICT, WITHOUT ROWID;";
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX score_by_customer ON score(customer, as_of);";
 
 /* Migrations: cs_migrations[v] brings a store from version v to v + 1. */
 static const char *const cs_migrations[] = {cs_schema_v1};

@@ -18,6 +18,7 @@ static const cli_command commands[] = {
     {"import", cmd_import, "import orders|customers|responses|complaints from CSV"},
     {"summary", cmd_summary, "per-customer summary (x, t_x, T, revenue, ...) as of a date"},
     {"demo", cmd_demo, "build a store from bundled sample data and show what custscore does"},
+    {"retention", cmd_retention, "cohort retention and loyalty indicators (--by month)"},
     /* @@CLI_COMMANDS@@ */
 };
 

@@ -565,8 +565,9 @@ typedef struct custscore_segments {
 /**
  * Parse a segment table from CSV text: columns
  * `segment,r_min,r_max,f_min,f_max,m_min,m_max` (RFC 4180 quoting). A first
- * row whose first field is "segment" is a header: its columns may then come
- * in any order (names case-insensitive). Blank lines and lines starting with
+ * row that has a field "segment" and no score is a header: the columns may
+ * then come in any order (names case-insensitive); without a header they
+ * are in the order above. Blank lines and lines starting with
  * '#' are skipped. Scores are integers 0..9 with min <= max (0 only matches
  * customers without a purchase, who have scores 0); names are 1..255 bytes of
  * UTF-8 without control characters.

@@ -472,4 +472,72 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
                     double *mean_out, double *sd_out, custscore_logistic_info *info,
                     char *errbuf, size_t errbuf_size);
 
+/* ---------------------------------------------------------------------- */
+/* Text buffer and SVG charts for the HTML report (svg.c). A buffer that
+ * failed to grow sets `failed` and ignores further appends. */
+typedef struct cs_buf {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} cs_buf;
+
+void cs_buf_init(cs_buf *b);
+void cs_buf_free(cs_buf *b);
+void cs_buf_add(cs_buf *b, const char *s, size_t len);
+void cs_buf_puts(cs_buf *b, const char *s);
+void cs_buf_printf(cs_buf *b, const char *fmt, ...) CS_PRINTF(2, 3);
+/* Append @s with HTML special characters escaped. */
+void cs_buf_html(cs_buf *b, const char *s);
+/* Short number for labels: 1.23M, 45.6k, 0.123. */
+void cs_fmt_num(char *out, size_t size, double v);
+
+typedef struct cs_chart_line {
+    const char *id, *title, *x_label, *y_label, *note;
+    const double *x, *y;
+    size_t n;
+    bool x_percent, y_percent;
+    ptrdiff_t mark; /* index of a highlighted point, or -1 */
+    const char *mark_label;
+} cs_chart_line;
+
+typedef struct cs_chart_bars {
+    const char *id, *title, *note;
+    const char *const *label;
+    const double *value;
+    const char *const *annotation; /* optional text after each value */
+    size_t n;
+} cs_chart_bars;
+
+typedef struct cs_chart_heatmap {
+    const char *id, *title, *note, *col_prefix;
+    const char *const *row_label;
+    const double *value; /* [rows * cols] shares 0..1, NaN = empty */
+    size_t rows, cols;
+} cs_chart_heatmap;
+
+typedef struct cs_chart_quadrant {
+    const char *id, *title, *x_label, *y_label, *note;
+    const double *x, *y;
+    const int *group; /* quadrant class per point (0..3), or NULL */
+    size_t n, max_points;
+    double x_split, y_split;
+    bool y_percent;
+    const char *quadrant_name[4]; /* high-high, low-x high-y, high-x low-y, low-low */
+    int64_t quadrant_count[4];
+} cs_chart_quadrant;
+
+typedef struct cs_chart_pyramid {
+    const char *id, *title, *note;
+    const char *const *name; /* top level first */
+    const int64_t *count;
+    const double *profit;
+    size_t n;
+} cs_chart_pyramid;
+
+void cs_svg_line(cs_buf *b, const cs_chart_line *c);
+void cs_svg_bars(cs_buf *b, const cs_chart_bars *c);
+void cs_svg_heatmap(cs_buf *b, const cs_chart_heatmap *c);
+void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c);
+void cs_svg_pyramid(cs_buf *b, const cs_chart_pyramid *c);
+
 #endif /* CUSTSCORE_INTERNAL_H */

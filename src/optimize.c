@@ -356,7 +356,7 @@ int cs_numeric_hessian(const cs_opt_problem *p, const double *theta, double *hes
                     return -1;
                 t[i] = theta[i];
                 t[j] = theta[j];
-                hess[i * n + j] = (fpp - fpm - fmp + fmm) / (4.0 * hs[i] * hs[j]);
+                hess[i * n + j] = hess[j * n + i] = (fpp - fpm - fmp + fmm) / (4.0 * hs[i] * hs[j]);
             }
         }
     }

@@ -257,6 +257,21 @@ static int cs_seg_build(cs_seg_parser *p, custscore_segments **out)
     return CUSTSCORE_OK;
 }
 
+/* The first row is a header when it names the column "segment" and holds
+ * no score (a data row always has digits). */
+static bool cs_seg_is_header(const cs_csv_record *rec)
+{
+    bool named = false;
+    for (size_t j = 0; j < rec->nfields; j++) {
+        size_t len = rec->len[j];
+        const char *s = cs_trim(rec->field[j], &len);
+        if (len == 1 && s[0] >= '0' && s[0] <= '9')
+            return false;
+        named |= cs_bytes_ieq(s, len, "segment");
+    }
+    return named;
+}
+
 static int cs_seg_read(cs_csv *csv, cs_seg_parser *p)
 {
     bool first = true;
@@ -277,9 +292,7 @@ static int cs_seg_read(cs_csv *csv, cs_seg_parser *p)
                                  why ? why : "malformed CSV record");
         if (first) {
             first = false;
-            size_t len = rec.len[0];
-            const char *s = cs_trim(rec.field[0], &len);
-            if (cs_bytes_ieq(s, len, "segment")) {
+            if (cs_seg_is_header(&rec)) {
                 rc = cs_seg_header(p, &rec);
                 if (rc != CUSTSCORE_OK)
                     return rc;

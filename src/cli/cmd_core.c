@@ -387,10 +387,33 @@ int cmd_demo(cli *c, int argc, char **argv)
     }
     printf("1. Import: CDNOW sample (%s)\n   %lld lines -> %lld orders added, %lld replaced, "
            "%lld rejected\n   (re-running the demo replaces the same orders: imports are "
-           "idempotent)\n\n",
+           "idempotent)\n",
            orders, (long long)report.records, (long long)report.added,
            (long long)report.replaced, (long long)report.rejected);
     free(orders);
+    char *survey = demo_find("demo_survey.csv");
+    char *complaints = demo_find("demo_complaints.csv");
+    if (survey && complaints) {
+        custscore_import_options sopt_import = CUSTSCORE_IMPORT_OPTIONS_INIT;
+        sopt_import.wide = 1;
+        sopt_import.customer_column = "customer";
+        sopt_import.date_column = "date";
+        custscore_import_report srep, crep;
+        rc = custscore_import_csv(c->db, CUSTSCORE_KIND_RESPONSES, survey, &sopt_import, &srep);
+        if (rc == 0)
+            rc = custscore_import_csv(c->db, CUSTSCORE_KIND_COMPLAINTS, complaints, NULL, &crep);
+        if (rc) {
+            free(survey);
+            free(complaints);
+            return cli_fail(c, rc, "demo import");
+        }
+        printf("   survey (%s): %lld respondents, %lld answers stored (blank cells are missing "
+               "answers)\n   complaints (%s): %lld\n\n",
+               survey, (long long)srep.records, (long long)(srep.added + srep.replaced),
+               complaints, (long long)(crep.added + crep.replaced));
+    }
+    free(survey);
+    free(complaints);
     int64_t as_of;
     custscore_parse_time("1997-09-30", NULL, &as_of);
     demo_stats d = {0};

@@ -45,7 +45,7 @@ $(ASAN_BUILD)/build.ninja:
 test-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  meson test -C $(ASAN_BUILD) --print-errorlogs --no-suite bench
+	  meson test -C $(ASAN_BUILD) --print-errorlogs --no-suite bench --no-suite abi
 
 test-valgrind: build
 	CK_FORK=no meson test -C $(BUILD) --setup=valgrind --print-errorlogs --no-suite bench --no-suite abi

@@ -1125,6 +1125,10 @@ typedef struct custscore_fit_options {
      *  short name, see custscore_model_name()). */
     const char *name;
     int no_store; /**< custscore_fit(): nonzero to fit without saving */
+    /** Store fits: whether zero-revenue orders are purchase occasions (see
+     *  custscore_summary_options::zero; default: adjustments). Saved with the
+     *  model, and the CLV functions summarise customers the same way. */
+    custscore_zero_revenue zero;
 } custscore_fit_options;
 
 #define CUSTSCORE_FIT_OPTIONS_VERSION 1
@@ -1132,7 +1136,7 @@ typedef struct custscore_fit_options {
 #define CUSTSCORE_FIT_OPTIONS_INIT                                                                 \
     {                                                                                              \
         CUSTSCORE_FIT_OPTIONS_VERSION, CUSTSCORE_MODEL_BGNBD, CUSTSCORE_UNIT_WEEK, 0.0, 0, 0,      \
-            0.0, NULL, 0                                                                           \
+            0.0, NULL, 0, CUSTSCORE_ZERO_REVENUE_ADJUSTMENT                                        \
     }
 
 /** How a fit ended. */
@@ -1192,6 +1196,7 @@ typedef struct custscore_fit_info {
      *  |corr| above ~0.3 says it does not hold. NaN for purchase models. */
     double spend_frequency_corr;
     double mean_spend; /**< Gamma-Gamma: mean of the customers' mean spend */
+    custscore_zero_revenue zero; /**< store fits: the purchase rule of the summary */
 } custscore_fit_info;
 
 /**
@@ -1456,6 +1461,629 @@ CUSTSCORE_API void custscore_holdout_free(custscore_holdout_report *report);
 /** @} */
 
 /* @@CUSTSCORE_CLV_API@@ */
+
+/* ===================================================================== */
+/** @name Satisfaction index: PLS path modelling engine
+ *
+ * Partial least squares path modelling (Wold 1982; Lohmöller 1989;
+ * Tenenhaus, Esposito Vinzi, Chatelin & Lauro 2005) on a plain data matrix,
+ * usable without a store (e.g. from Python with numpy). Formulas and
+ * citations: docs/models-csi.md. These functions are pure and reentrant:
+ * the bootstrap has its own random-number state seeded from the options.
+ * @{ */
+
+/** Inner weighting scheme of the PLS algorithm. */
+typedef enum custscore_pls_scheme {
+    CUSTSCORE_PLS_PATH = 1,     /**< path weighting: regression coefficient for a predecessor,
+                                     correlation for a follower (Lohmöller 1989) */
+    CUSTSCORE_PLS_CENTROID = 2, /**< sign of the correlation (Wold 1982) */
+    CUSTSCORE_PLS_FACTORIAL = 3 /**< the correlation (Lohmöller 1989) */
+} custscore_pls_scheme;
+
+/** Outer estimation mode of a construct. */
+typedef enum custscore_pls_mode {
+    CUSTSCORE_PLS_MODE_A = 0, /**< reflective: weights are covariances with the inner proxy */
+    CUSTSCORE_PLS_MODE_B = 1  /**< formative: weights from a multiple regression of the proxy */
+} custscore_pls_mode;
+
+/** How the items enter the algorithm. */
+typedef enum custscore_pls_scaling {
+    CUSTSCORE_PLS_STANDARDIZE = 0, /**< standardised items (mean 0, variance 1) */
+    CUSTSCORE_PLS_CENTER = 1       /**< centred only: raw-scale weights, the ACSI form
+                                        (plspm's scaled = FALSE) */
+} custscore_pls_scaling;
+
+/** Treatment of missing answers (NaN in the data). */
+typedef enum custscore_pls_missing {
+    CUSTSCORE_PLS_MISSING_MEAN = 0,    /**< replace by the item's mean over the rows used (default) */
+    CUSTSCORE_PLS_MISSING_LISTWISE = 1 /**< drop every row with a missing answer */
+} custscore_pls_missing;
+
+/** A path model: which column measures which construct, and the paths. */
+typedef struct custscore_pls_model {
+    size_t n_constructs; /**< number of constructs (latent variables), >= 2 */
+    /** [n_cols] construct (0 .. n_constructs-1) measured by each data column, or -1
+     *  for a column outside the model. Every construct needs at least one item. */
+    const int *item_construct;
+    /** [n_constructs] ::custscore_pls_mode of each construct; NULL: all Mode A. */
+    const int *mode;
+    /** [n_constructs * n_constructs] row-major: paths[from * n_constructs + to]
+     *  nonzero when construct `from` -> `to`. The paths must not form a cycle and
+     *  every construct needs at least one path. */
+    const int *paths;
+} custscore_pls_model;
+
+/** Options of custscore_pls_fit(). Initialise with ::CUSTSCORE_PLS_OPTIONS_INIT;
+ *  a zero field means its default. */
+typedef struct custscore_pls_options {
+    unsigned version;              /**< ::CUSTSCORE_PLS_OPTIONS_VERSION */
+    custscore_pls_scheme scheme;   /**< inner scheme; default ::CUSTSCORE_PLS_PATH */
+    custscore_pls_scaling scaling; /**< default ::CUSTSCORE_PLS_STANDARDIZE */
+    /** Nonzero: variances divide by n (plspm); 0: by n - 1 (seminr, default). Only
+     *  the scale of the construct scores (and of centred-data weights) depends on it. */
+    int variance_n;
+    /** Stop when the sum of the absolute changes of the outer weights between two
+     *  iterations is below this; default 1e-7. */
+    double tolerance;
+    int max_iterations;            /**< iteration cap; default 300 */
+    custscore_pls_missing missing; /**< default ::CUSTSCORE_PLS_MISSING_MEAN */
+    /** Nonzero: keep the signs the algorithm gives. By default each construct's
+     *  sign is chosen so that it correlates positively with the majority of its
+     *  items (ties: with the larger sum of loadings). */
+    int no_sign_fix;
+    int bootstrap;   /**< number of bootstrap resamples (0: none) */
+    uint64_t seed;   /**< seed of the bootstrap's own random-number generator */
+    double level;    /**< level of the percentile intervals; default 0.95 */
+    int no_scores;   /**< nonzero: do not return the construct scores */
+} custscore_pls_options;
+
+#define CUSTSCORE_PLS_OPTIONS_VERSION 1
+/** Default PLS options: path scheme, standardised data (n - 1), tolerance 1e-7,
+ *  300 iterations, mean replacement, sign fixing, no bootstrap. */
+#define CUSTSCORE_PLS_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        CUSTSCORE_PLS_OPTIONS_VERSION, CUSTSCORE_PLS_PATH, CUSTSCORE_PLS_STANDARDIZE, 0, 1e-7,    \
+            300, CUSTSCORE_PLS_MISSING_MEAN, 0, 0, 0, 0.95, 0                                      \
+    }
+
+/**
+ * Results of custscore_pls_fit(). Items are the model's columns in column
+ * order; k = n_constructs. Matrices are row-major. Everything belongs to the
+ * result: free it with custscore_pls_result_free().
+ */
+typedef struct custscore_pls_result {
+    size_t n_rows;       /**< rows (respondents) used */
+    size_t n_dropped;    /**< rows dropped: no answer to any item, or (listwise) any missing */
+    size_t n_items;      /**< items (model columns) */
+    size_t n_constructs; /**< k */
+    int converged;       /**< 1 when the weights converged within the iteration cap */
+    int iterations;      /**< iterations done */
+    double last_change;  /**< sum of absolute weight changes at the last iteration */
+    size_t *item_column; /**< [n_items] data column of each item */
+    int *item_construct; /**< [n_items] construct of each item */
+    size_t *rows;        /**< [n_rows] data row of each row used */
+    double *item_mean;   /**< [n_items] mean of each item (after missing-value treatment) */
+    double *item_sd;     /**< [n_items] standard deviation (divisor as in the options) */
+    /** [n_items] outer weights on the working scale (standardised or centred
+     *  items): a construct score is the weighted sum of its items and has unit
+     *  variance. */
+    double *weights;
+    /** [n_items] weights per unit of the raw item: score = sum raw_weight * (x - mean). */
+    double *raw_weights;
+    /** [n_items] raw weights divided by their sum within the construct (plspm's
+     *  rescale(), the ACSI form); NaN for the whole construct when any of its
+     *  raw weights is negative or their sum is not positive. */
+    double *index_weights;
+    double *loadings;       /**< [n_items] correlation of each item with its construct */
+    double *cross_loadings; /**< [n_items * k] correlation of item i with construct c at [i*k + c] */
+    double *paths;          /**< [k * k] path coefficient from -> to at [from*k + to] (OLS); 0 if none */
+    double *total_effects;  /**< [k * k] direct + indirect effects, same layout */
+    double *r2;             /**< [k] R² of each endogenous construct; NaN for exogenous ones */
+    double *r2_adj;         /**< [k] adjusted R²: 1 - (1 - R²)(n - 1)/(n - p - 1); NaN if exogenous */
+    double *alpha;          /**< [k] Cronbach's alpha (standardised); NaN for Mode B */
+    double *rho_c;          /**< [k] composite reliability ρC from the loadings; NaN for Mode B */
+    double *ave;            /**< [k] average variance extracted; NaN for Mode B */
+    double gof;             /**< goodness of fit (Tenenhaus et al. 2005) */
+    /** [k] mean of each construct on its items' own scale: sum index_weight *
+     *  item_mean (plspm's rescaled score's mean); NaN where index_weights are. */
+    double *construct_mean;
+    double *scores; /**< [n_rows * k] construct scores (unit variance); NULL with no_scores */
+
+    /* Bootstrap (NULL / 0 unless options->bootstrap > 0). Standard errors are
+     * the standard deviations over the resamples (divisor B - 1); intervals
+     * are percentile intervals at the options' level. */
+    int boot_resamples;        /**< resamples used */
+    int boot_failed;           /**< resamples left out: no convergence or an item without variance */
+    double level;              /**< level of the intervals */
+    double *weights_se;        /**< [n_items] */
+    double *weights_low;       /**< [n_items] */
+    double *weights_high;      /**< [n_items] */
+    double *paths_se;          /**< [k * k] (0 where no path) */
+    double *paths_low;         /**< [k * k] */
+    double *paths_high;        /**< [k * k] */
+    double *construct_mean_se; /**< [k] */
+    double *construct_mean_low;  /**< [k] */
+    double *construct_mean_high; /**< [k] */
+} custscore_pls_result;
+
+/**
+ * Fit a PLS path model to a data matrix.
+ *
+ * @param data      [n_rows * n_cols] row-major; NaN marks a missing answer
+ *                  (treated as options->missing says); ±Inf is an error
+ * @param model     which column measures which construct, modes and paths
+ * @param options   NULL for ::CUSTSCORE_PLS_OPTIONS_INIT
+ * @param out       receives the result (NULL on errors other than
+ *                  ::CUSTSCORE_ENOCONV); free with custscore_pls_result_free()
+ * @param errbuf    if not NULL, receives a message saying what is wrong
+ *                  (truncated to @p errbuf_size bytes, always NUL-terminated)
+ * @return 0; ::CUSTSCORE_EINVAL for a bad model or data (fewer than 3 rows
+ *         used, an item without variance, a cycle, a construct without items
+ *         or paths, a singular Mode B block); ::CUSTSCORE_ENOMEM;
+ *         ::CUSTSCORE_ENOCONV when the weights did not converge within the
+ *         cap: *out then holds the estimates of the last iteration with
+ *         converged = 0, for diagnosis (free it as well).
+ */
+CUSTSCORE_API int custscore_pls_fit(const double *data, size_t n_rows, size_t n_cols,
+                                    const custscore_pls_model *model,
+                                    const custscore_pls_options *options,
+                                    custscore_pls_result **out, char *errbuf, size_t errbuf_size);
+
+/** Free a result of custscore_pls_fit(). NULL is a no-op. */
+CUSTSCORE_API void custscore_pls_result_free(custscore_pls_result *result);
+/** @} */
+
+/* ===================================================================== */
+/** @name Satisfaction index: survey models
+ *
+ * A survey model says which items (questions) measure which construct, each
+ * item's answer scale (min..max), which items are reverse-coded, each
+ * construct's mode and the paths between constructs; one construct is the
+ * target (satisfaction) whose index is reported. Built-in templates ("acsi",
+ * "ecsi", "ccsi", "scsb", "five") and the text format are documented in
+ * docs/models-csi.md and docs/survey-model-format.md. Names of constructs and
+ * items are case-sensitive, 1..255 bytes. @{ */
+
+/** Opaque survey model. */
+typedef struct custscore_survey_model custscore_survey_model;
+
+/** Create an empty model named @p name (an identifier, see the text format). */
+CUSTSCORE_API int custscore_survey_model_new(const char *name, custscore_survey_model **out);
+
+/**
+ * Create a built-in template: "acsi", "ecsi", "ccsi", "scsb" or "five"
+ * (case-insensitive). Each comes with default item names (ECSI: IMAG1-5,
+ * CUEX1-3, PERQ1-7, PERV1-2, CUSA1-3, CUSCO, CUSL1-3) and scale.
+ * @return 0, ::CUSTSCORE_ENOTFOUND for another name, ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_survey_model_template(const char *name, custscore_survey_model **out);
+
+/**
+ * Parse a model in the text format (docs/survey-model-format.md).
+ * @param text, size   the text (need not be NUL-terminated)
+ * @param source_name  used in messages (e.g. the file name); NULL gives "<model>"
+ * @param errbuf       receives "source:line:column: reason" on ::CUSTSCORE_EINVAL
+ * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_survey_model_parse(const char *text, size_t size,
+                                               const char *source_name,
+                                               custscore_survey_model **out, char *errbuf,
+                                               size_t errbuf_size);
+
+/**
+ * Write the model in the text format into @p buf (snprintf-style: at most
+ * @p size bytes including the NUL; @p needed, if not NULL, receives the full
+ * length without the NUL). custscore_survey_model_parse() reads it back to an
+ * equal model.
+ * @return 0, ::CUSTSCORE_ERANGE when @p buf is too small (pass NULL, 0 to ask).
+ */
+CUSTSCORE_API int custscore_survey_model_format(const custscore_survey_model *model, char *buf,
+                                                size_t size, size_t *needed);
+
+/** Name of the model (valid while the model lives). */
+CUSTSCORE_API const char *custscore_survey_model_name(const custscore_survey_model *model);
+
+/** Add a construct. @return 0, ::CUSTSCORE_EINVAL (bad or duplicate name, bad mode). */
+CUSTSCORE_API int custscore_survey_model_add_construct(custscore_survey_model *model,
+                                                       const char *name,
+                                                       custscore_pls_mode mode);
+
+/**
+ * Add an item to a construct: answers range over @p scale_min .. @p scale_max
+ * (e.g. 1..10); a @p reversed item is recoded as max + min - answer so that
+ * higher is better. An item belongs to one construct.
+ * @return 0, ::CUSTSCORE_ENOTFOUND (no such construct), ::CUSTSCORE_EINVAL
+ *         (bad or duplicate name, min >= max, not finite).
+ */
+CUSTSCORE_API int custscore_survey_model_add_item(custscore_survey_model *model,
+                                                  const char *construct, const char *item,
+                                                  double scale_min, double scale_max,
+                                                  int reversed);
+
+/** Add the path @p from -> @p to. @return 0, ::CUSTSCORE_ENOTFOUND, ::CUSTSCORE_EINVAL
+ *  (a self-loop, a duplicate, or a path closing a cycle). */
+CUSTSCORE_API int custscore_survey_model_add_path(custscore_survey_model *model,
+                                                  const char *from, const char *to);
+
+/** Make @p construct the target (satisfaction) construct. */
+CUSTSCORE_API int custscore_survey_model_set_target(custscore_survey_model *model,
+                                                    const char *construct);
+
+/** Set the answer scale of @p item, or of every item when @p item is NULL. */
+CUSTSCORE_API int custscore_survey_model_set_scale(custscore_survey_model *model,
+                                                   const char *item, double scale_min,
+                                                   double scale_max);
+
+/** Name the 0-10 "would you recommend" item used for the NPS (NULL: none). The
+ *  item need not belong to a construct. */
+CUSTSCORE_API int custscore_survey_model_set_nps_item(custscore_survey_model *model,
+                                                      const char *item);
+
+/**
+ * Map the user's column names to constructs: @p mapping is
+ * "CONSTRUCT=COL+COL,CONSTRUCT=COL" (the CLI's --items). Each construct named
+ * gets exactly the listed items, replacing its default ones; a COL may carry
+ * modifiers as in the text format, e.g. "Loyalty=q7+q8(reverse)+q9(0..10)".
+ * Items take the model's default scale unless given. Constructs not named
+ * keep their items.
+ * @return 0, ::CUSTSCORE_EINVAL with "mapping:column: reason" in @p errbuf.
+ */
+CUSTSCORE_API int custscore_survey_model_map_items(custscore_survey_model *model,
+                                                   const char *mapping, char *errbuf,
+                                                   size_t errbuf_size);
+
+/** Free a model. NULL is a no-op. */
+CUSTSCORE_API void custscore_survey_model_free(custscore_survey_model *model);
+
+/**
+ * Store a model with the data (row "survey:NAME" of the model table, its text
+ * as the parameters); a model equal to the latest stored one is not stored
+ * again.
+ */
+CUSTSCORE_API int custscore_survey_model_save(custscore *db, const custscore_survey_model *model);
+
+/**
+ * Load the latest stored model named @p name, or, when none is stored, the
+ * built-in template of that name.
+ * @return 0, ::CUSTSCORE_ENOTFOUND, or a store error.
+ */
+CUSTSCORE_API int custscore_survey_model_load(custscore *db, const char *name,
+                                              custscore_survey_model **out);
+/** @} */
+
+/* ===================================================================== */
+/** @name Satisfaction index: index, per-customer satisfaction, NPS
+ *
+ * The index is the ACSI form (Fornell et al. 1996): every item is rescaled
+ * to 0-100 from its own scale (reverse-coded items turned round), a PLS path
+ * model is fitted, the unstandardised outer weights of a construct are
+ * normalised to sum to one and applied to the item means. A negative weight
+ * makes the index of that construct NaN with an explanation; below the
+ * minimum number of respondents fixed weights (default equal) are used and
+ * the result says so. @{ */
+
+/** Grouping of the respondents for tracking the index. */
+typedef enum custscore_csi_group_by {
+    CUSTSCORE_CSI_BY_NONE = 0,     /**< one estimate over all respondents */
+    CUSTSCORE_CSI_BY_MONTH = 1,    /**< calendar month of the response ("2024-03") */
+    CUSTSCORE_CSI_BY_QUARTER = 2,  /**< calendar quarter ("2024-Q1") */
+    CUSTSCORE_CSI_BY_YEAR = 3,     /**< calendar year ("2024") */
+    CUSTSCORE_CSI_BY_ATTRIBUTE = 4 /**< a customer attribute's value (e.g. "tier") */
+} custscore_csi_group_by;
+
+/** What an estimate's index is based on. */
+typedef enum custscore_csi_status {
+    CUSTSCORE_CSI_OK = 0,              /**< PLS weights */
+    CUSTSCORE_CSI_FIXED_WEIGHTS = 1,   /**< too few respondents for PLS: fixed weights */
+    CUSTSCORE_CSI_NEGATIVE_WEIGHT = 2, /**< a target item has a negative weight: index NaN */
+    CUSTSCORE_CSI_NO_CONVERGENCE = 3,  /**< PLS did not converge: index NaN */
+    CUSTSCORE_CSI_NO_DATA = 4          /**< no respondents: everything NaN */
+} custscore_csi_status;
+
+/** Options of custscore_csi_fit() and custscore_csi_compute(). Initialise with
+ *  ::CUSTSCORE_CSI_OPTIONS_INIT; a zero field means its default. */
+typedef struct custscore_csi_options {
+    unsigned version;              /**< ::CUSTSCORE_CSI_OPTIONS_VERSION */
+    custscore_pls_scheme scheme;   /**< default ::CUSTSCORE_PLS_CENTROID */
+    custscore_pls_scaling scaling; /**< default ::CUSTSCORE_PLS_CENTER (raw-scale weights) */
+    double tolerance;              /**< PLS tolerance; default 1e-7 */
+    int max_iterations;            /**< default 300 */
+    custscore_pls_missing missing; /**< default mean replacement */
+    /** Fewer respondents than this: fixed weights instead of PLS. 0: automatic,
+     *  max(30, 10 x the most paths into one construct or items in one Mode B
+     *  construct) (the "ten times" rule of Barclay, Higgins & Thompson 1995). */
+    size_t min_respondents;
+    int bootstrap; /**< bootstrap resamples for intervals (0: none) */
+    uint64_t seed; /**< bootstrap seed */
+    double level;  /**< interval level; default 0.95 */
+    /** Store only: responses on the UTC days from the day of @c from through the
+     *  day of @c to, inclusive (0: unbounded). */
+    int64_t from, to;
+    custscore_csi_group_by by; /**< store only: grouping */
+    const char *by_attribute;  /**< attribute name with ::CUSTSCORE_CSI_BY_ATTRIBUTE */
+    const char *nps_item;      /**< NPS item; NULL: the model's */
+    /** Store only: nonzero saves the model and the fitted index weights with the
+     *  data (rows "survey:NAME" and "csi:NAME" of the model table). */
+    int save;
+} custscore_csi_options;
+
+#define CUSTSCORE_CSI_OPTIONS_VERSION 1
+/** Default index options: centroid scheme on centred 0-100 items (plspm's CSI
+ *  recipe), mean replacement, automatic minimum, no bootstrap. */
+#define CUSTSCORE_CSI_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        CUSTSCORE_CSI_OPTIONS_VERSION, CUSTSCORE_PLS_CENTROID, CUSTSCORE_PLS_CENTER, 1e-7, 300,   \
+            CUSTSCORE_PLS_MISSING_MEAN, 0, 0, 0, 0.95, 0, 0, CUSTSCORE_CSI_BY_NONE, NULL, NULL, 0  \
+    }
+
+/** Net Promoter Score (Reichheld 2003) of 0-10 answers: promoters answer 9 or
+ *  more, detractors 6 or less. */
+typedef struct custscore_nps_result {
+    size_t n;          /**< answers */
+    size_t promoters;  /**< answers >= 9 */
+    size_t passives;   /**< answers > 6 and < 9 */
+    size_t detractors; /**< answers <= 6 */
+    double nps;        /**< 100 (promoters - detractors) / n, in -100 .. 100; NaN when n = 0 */
+    double se;         /**< its standard error: 100 sqrt((p + d - (p - d)²) / n) */
+    double low, high;  /**< 95% interval nps ± 1.96 se, clipped to -100 .. 100 */
+} custscore_nps_result;
+
+/** One row of the importance–performance table. */
+typedef struct custscore_csi_driver {
+    size_t construct;  /**< index into custscore_csi_result::construct_names */
+    double importance; /**< total effect of the construct on the target */
+    double performance; /**< the construct's index 0-100 */
+    int high_importance; /**< 1 when importance >= the mean importance of the drivers */
+} custscore_csi_driver;
+
+/** One estimate: over all respondents, or one group. k = number of constructs;
+ *  p = number of items. Arrays are NaN where not available. */
+typedef struct custscore_csi_estimate {
+    const char *group;    /**< group label ("2024-Q1", an attribute value); "" overall */
+    int64_t period_start; /**< start of the period (Unix s) when grouped by period, else 0 */
+    int64_t period_end;   /**< end of the period (exclusive), else 0 */
+    size_t n;             /**< respondents used */
+    size_t n_dropped;     /**< respondents left out (no answers, or listwise deletion) */
+    custscore_csi_status status;
+    const char *message;  /**< what happened, in words ("" when nothing to say) */
+    int converged;        /**< PLS converged (0 with fixed weights) */
+    int iterations;       /**< PLS iterations */
+    double index;         /**< the target construct's index 0-100 */
+    double index_se;      /**< bootstrap standard error (NaN without bootstrap) */
+    double index_low;     /**< bootstrap percentile interval (NaN without bootstrap) */
+    double index_high;
+    double index_equal;   /**< index with equal weights, for comparison */
+    double *construct_index; /**< [k] index 0-100 of every construct */
+    double *construct_index_low;  /**< [k] bootstrap interval, NULL without bootstrap */
+    double *construct_index_high; /**< [k] */
+    double *weights;      /**< [p] index weights, summing to 1 within each construct */
+    double *outer_weights; /**< [p] PLS outer weights on the working scale */
+    double *outer_weights_se;   /**< [p] NULL without bootstrap */
+    double *outer_weights_low;  /**< [p] */
+    double *outer_weights_high; /**< [p] */
+    double *loadings;     /**< [p] */
+    double *paths;        /**< [k * k] path from -> to at [from*k + to] */
+    double *paths_se;     /**< [k * k] NULL without bootstrap */
+    double *paths_low;    /**< [k * k] */
+    double *paths_high;   /**< [k * k] */
+    double *total_effects; /**< [k * k] */
+    double *r2;           /**< [k] NaN for exogenous constructs */
+    double *r2_adj;       /**< [k] */
+    double *alpha;        /**< [k] Cronbach's alpha */
+    double *rho_c;        /**< [k] composite reliability */
+    double *ave;          /**< [k] average variance extracted */
+    double gof;           /**< goodness of fit */
+    int has_nps;          /**< nps is filled (an NPS item was named and answered) */
+    custscore_nps_result nps;
+    /** Importance–performance, weakest high-importance driver first: drivers
+     *  (constructs with a total effect on the target) of high importance by
+     *  performance ascending, then the others by performance ascending. */
+    size_t n_drivers;
+    custscore_csi_driver *drivers;
+} custscore_csi_estimate;
+
+/** Result of custscore_csi_fit() / custscore_csi_compute(); free with
+ *  custscore_csi_result_free(). */
+typedef struct custscore_csi_result {
+    const char *model;                  /**< model name */
+    size_t n_items;                     /**< p */
+    size_t n_constructs;                /**< k */
+    const char *const *item_names;      /**< [p] */
+    const int *item_construct;          /**< [p] construct of each item */
+    const char *const *construct_names; /**< [k] */
+    size_t target;                      /**< index of the target construct */
+    const char *nps_item;               /**< NPS item or NULL */
+    custscore_pls_scheme scheme;        /**< scheme used */
+    custscore_csi_estimate overall;     /**< all respondents */
+    size_t n_groups;                    /**< groups (0 without grouping) */
+    custscore_csi_estimate *groups;     /**< [n_groups] in label order */
+} custscore_csi_result;
+
+/**
+ * Compute the index from a data matrix, without a store.
+ *
+ * @param data     [n_rows * n_cols] row-major answers on the items' own
+ *                 scales; NaN marks a missing answer
+ * @param columns  [n_cols] column names; model items are found by name (other
+ *                 columns are ignored)
+ * @param groups   [n_rows] group label of each row, or NULL for no grouping
+ *                 (rows with a NULL label only count overall)
+ * @param options  NULL for ::CUSTSCORE_CSI_OPTIONS_INIT (store-only fields ignored)
+ * @return 0; ::CUSTSCORE_EINVAL (an item not among the columns, an answer
+ *         outside its scale, a bad model) with a message in @p errbuf;
+ *         ::CUSTSCORE_ENOCONV when the overall PLS fit did not converge (the
+ *         result is still returned, status ::CUSTSCORE_CSI_NO_CONVERGENCE);
+ *         ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_csi_fit(const custscore_survey_model *model, const double *data,
+                                    size_t n_rows, size_t n_cols, const char *const *columns,
+                                    const char *const *groups,
+                                    const custscore_csi_options *options,
+                                    custscore_csi_result **out, char *errbuf,
+                                    size_t errbuf_size);
+
+/**
+ * Compute the index from the survey responses in the store. A respondent is
+ * one customer's answers on one UTC day (a later answer to the same item that
+ * day wins); blank answers are absent rows. Returns as custscore_csi_fit(),
+ * with the message in custscore_errmsg(); ::CUSTSCORE_ENOTFOUND when no
+ * response matches.
+ */
+CUSTSCORE_API int custscore_csi_compute(custscore *db, const custscore_survey_model *model,
+                                        const custscore_csi_options *options,
+                                        custscore_csi_result **out);
+
+/** Free a result of custscore_csi_fit() or custscore_csi_compute(). NULL is a no-op. */
+CUSTSCORE_API void custscore_csi_result_free(custscore_csi_result *result);
+
+/** Called by custscore_csi_customers() for each customer with a satisfaction score. */
+typedef int (*custscore_csi_customer_fn)(const char *customer, int64_t ts, double satisfaction,
+                                         void *payload);
+
+/**
+ * Per-customer satisfaction 0-100 from each customer's latest answers to the
+ * target construct's items (the latest UTC day with any, on or before
+ * @p as_of; 0 for no bound): the index weights applied to the answers
+ * rescaled to 0-100, renormalised over the items answered. Weights come from
+ * @p fit (its overall estimate); when @p fit is NULL, from the latest index
+ * saved with the model (custscore_csi_options::save), else equal weights.
+ * Customers are visited in key order; @p fn returning nonzero stops and that
+ * value is returned.
+ */
+CUSTSCORE_API int custscore_csi_customers(custscore *db, const custscore_survey_model *model,
+                                          const custscore_csi_result *fit, int64_t as_of,
+                                          custscore_csi_customer_fn fn, void *payload);
+
+/**
+ * NPS of @p n answers on the 0-10 scale; NaN answers are skipped.
+ * @return 0, ::CUSTSCORE_EINVAL when an answer is outside 0..10.
+ */
+CUSTSCORE_API int custscore_nps(const double *answers, size_t n, custscore_nps_result *out);
+/** @} */
+
+/* ===================================================================== */
+/** @name Satisfaction index: SERVQUAL and Kano
+ * @{ */
+
+/** The five SERVQUAL dimensions (Parasuraman, Zeithaml & Berry 1988). */
+typedef enum custscore_servqual_dimension {
+    CUSTSCORE_SERVQUAL_TANGIBLES = 0,
+    CUSTSCORE_SERVQUAL_RELIABILITY = 1,
+    CUSTSCORE_SERVQUAL_RESPONSIVENESS = 2,
+    CUSTSCORE_SERVQUAL_ASSURANCE = 3,
+    CUSTSCORE_SERVQUAL_EMPATHY = 4
+} custscore_servqual_dimension;
+#define CUSTSCORE_SERVQUAL_DIMENSIONS 5
+
+/** Lower-case name of a dimension ("tangibles" ...), or NULL. */
+CUSTSCORE_API const char *custscore_servqual_dimension_name(int dimension);
+
+/** SERVQUAL gaps: perception - expectation (negative: below expectations). */
+typedef struct custscore_servqual_result {
+    size_t n_items;
+    char **item_names;       /**< [n_items] "EXPECTATION/PERCEPTION" item names (or "item N") */
+    int *item_dimension;     /**< [n_items] */
+    size_t *item_n;          /**< [n_items] respondents who answered both */
+    double *expectation;     /**< [n_items] mean expectation */
+    double *perception;      /**< [n_items] mean perception */
+    double *gap;             /**< [n_items] mean of perception - expectation */
+    size_t dimension_items[CUSTSCORE_SERVQUAL_DIMENSIONS];
+    double dimension_expectation[CUSTSCORE_SERVQUAL_DIMENSIONS]; /**< mean of item means */
+    double dimension_perception[CUSTSCORE_SERVQUAL_DIMENSIONS];
+    double dimension_gap[CUSTSCORE_SERVQUAL_DIMENSIONS]; /**< mean of the item gaps; NaN if none */
+    double overall_gap;  /**< unweighted mean of the dimension gaps (dimensions with items) */
+    double weighted_gap; /**< gaps weighted by the importance points; NaN without them */
+    int weakest;         /**< dimension with the most negative gap (-1 when none) */
+} custscore_servqual_result;
+
+/**
+ * SERVQUAL gaps from paired answers: @p expectation and @p perception are
+ * [n_rows * n_items] row-major (NaN: missing; a pair counts when both are
+ * present); @p dimension [n_items] gives each item's dimension;
+ * @p importance [5], if not NULL, the dimensions' importance points (e.g.
+ * out of 100) for the weighted score.
+ */
+CUSTSCORE_API int custscore_servqual(const double *expectation, const double *perception,
+                                     size_t n_rows, size_t n_items, const int *dimension,
+                                     const double *importance, custscore_servqual_result **out,
+                                     char *errbuf, size_t errbuf_size);
+
+/**
+ * SERVQUAL from the store's responses (a respondent is one customer on one UTC
+ * day). @p mapping is "DIMENSION=EXP/PERC+EXP/PERC,..." with dimension names
+ * as custscore_servqual_dimension_name(); NULL means the 22-item instrument
+ * with items SQE1..SQE22 (expectations) and SQP1..SQP22 (perceptions),
+ * allocated as Parasuraman et al. (1988): tangibles 1-4, reliability 5-9,
+ * responsiveness 10-13, assurance 14-17, empathy 18-22.
+ */
+CUSTSCORE_API int custscore_servqual_compute(custscore *db, const char *mapping,
+                                             const double *importance,
+                                             custscore_servqual_result **out);
+
+/** Free a SERVQUAL result. NULL is a no-op. */
+CUSTSCORE_API void custscore_servqual_result_free(custscore_servqual_result *result);
+
+/** Kano categories (Kano et al. 1984). */
+typedef enum custscore_kano_category {
+    CUSTSCORE_KANO_ATTRACTIVE = 0,      /**< A: delights when present, not missed when absent */
+    CUSTSCORE_KANO_ONE_DIMENSIONAL = 1, /**< O: the more the better */
+    CUSTSCORE_KANO_MUST_BE = 2,         /**< M: expected; absence dissatisfies */
+    CUSTSCORE_KANO_INDIFFERENT = 3,     /**< I: does not matter */
+    CUSTSCORE_KANO_REVERSE = 4,         /**< R: the customer wants the opposite */
+    CUSTSCORE_KANO_QUESTIONABLE = 5     /**< Q: contradictory answers */
+} custscore_kano_category;
+#define CUSTSCORE_KANO_CATEGORIES 6
+
+/** Lower-case name of a category ("attractive", "one-dimensional", "must-be",
+ *  "indifferent", "reverse", "questionable"), or NULL. */
+CUSTSCORE_API const char *custscore_kano_category_name(int category);
+
+/**
+ * Classify one answer pair with the Kano evaluation table. Answers are coded
+ * 1 = I like it, 2 = I expect it, 3 = I am neutral, 4 = I can live with it,
+ * 5 = I dislike it; @p functional answers "if the product has the feature",
+ * @p dysfunctional "if it does not". Returns the category, or -1 when an
+ * answer is not 1..5.
+ */
+CUSTSCORE_API int custscore_kano_classify(int functional, int dysfunctional);
+
+/** One feature's Kano result. */
+typedef struct custscore_kano_feature {
+    char *name;
+    size_t n;                                /**< valid answer pairs */
+    size_t count[CUSTSCORE_KANO_CATEGORIES]; /**< by category */
+    int category; /**< most frequent; ties broken M > O > A > I > R > Q; -1 when n = 0 */
+    double better; /**< (A + O) / (A + O + M + I) (Berger et al. 1993); NaN if 0/0 */
+    double worse;  /**< -(O + M) / (A + O + M + I); NaN if 0/0 */
+} custscore_kano_feature;
+
+/** Kano results for several features. */
+typedef struct custscore_kano_result {
+    size_t n_features;
+    custscore_kano_feature *features;
+} custscore_kano_result;
+
+/**
+ * Kano analysis of answer pairs: @p functional and @p dysfunctional are
+ * [n_rows * n_features] row-major answers coded 1..5 (NaN: missing; a pair
+ * counts when both are present). @p names [n_features] may be NULL.
+ * @return 0, ::CUSTSCORE_EINVAL when an answer is not an integer 1..5.
+ */
+CUSTSCORE_API int custscore_kano(const double *functional, const double *dysfunctional,
+                                 size_t n_rows, size_t n_features, const char *const *names,
+                                 custscore_kano_result **out, char *errbuf, size_t errbuf_size);
+
+/**
+ * Kano analysis from the store's responses: @p mapping is
+ * "FEATURE=FUNCTIONAL_ITEM/DYSFUNCTIONAL_ITEM,...". A respondent is one
+ * customer on one UTC day.
+ */
+CUSTSCORE_API int custscore_kano_compute(custscore *db, const char *mapping,
+                                         custscore_kano_result **out);
+
+/** Free a Kano result. NULL is a no-op. */
+CUSTSCORE_API void custscore_kano_result_free(custscore_kano_result *result);
+/** @} */
 
 /* @@CUSTSCORE_CSI_API@@ */
 

@@ -541,7 +541,13 @@ static int cs_bg_pmf(const custscore_btyd_params *p, double t, size_t max_n, dou
 {
     bool mod = p->model == CUSTSCORE_MODEL_MBGNBD;
     double r = p->r, al = p->alpha, a = p->a, b = p->b;
-    double lq = log(t / (al + t)); /* -inf when t = 0 */
+    if (t == 0.0) {
+        out[0] = 1.0;
+        for (size_t k = 1; k <= max_n; k++)
+            out[k] = 0.0;
+        return CUSTSCORE_OK;
+    }
+    double lq = log(t / (al + t));
     double lnb0 = -r * log1p(t / al);
     double lbab = cs_lbeta(a, b);
     double *tail = cs_mallocarray(max_n + 1, sizeof *tail);
@@ -553,7 +559,7 @@ static int cs_bg_pmf(const custscore_btyd_params *p, double t, size_t max_n, dou
     }
     lnb[0] = lnb0;
     for (size_t j = 1; j <= max_n; j++)
-        lnb[j] = t == 0.0 ? -INFINITY : lnb[j - 1] + log((r + (double)j - 1.0) / (double)j) + lq;
+        lnb[j] = lnb[j - 1] + log((r + (double)j - 1.0) / (double)j) + lq;
     /* tail[k] = P(NB >= k). */
     double cdf = 0.0;
     size_t k_switch = max_n + 1;

@@ -388,7 +388,7 @@ static bool cs_label_positive(const char *text, const char *positive)
 typedef struct cs_train {
     custscore *db;
     cs_churn_settings s;
-    cs_history h;
+    const cs_history *h;
     cs_churn_ctx ctx;
     cs_churn_model m;
     char **names;
@@ -415,13 +415,12 @@ static void cs_train_free(cs_train *t)
     cs_free(t->sd);
     cs_churn_model_free(&t->m);
     cs_churn_ctx_close(&t->ctx);
-    cs_history_free(&t->h);
 }
 
 /* Customers to train on and their labels. */
 static int cs_train_rows(cs_train *t, int64_t as_of_day)
 {
-    size_t n = t->h.n_customers;
+    size_t n = t->h->n_customers;
     t->rows = cs_mallocarray(n ? n : 1, sizeof *t->rows);
     t->y = cs_mallocarray(n ? n : 1, sizeof *t->y);
     if (!t->rows || !t->y)
@@ -429,12 +428,10 @@ static int cs_train_rows(cs_train *t, int64_t as_of_day)
     if (t->s.method == CUSTSCORE_CHURN_WINDOW) {
         int64_t cut = t->ctx.ref_day;
         for (size_t i = 0; i < n; i++) {
-            cs_churn_behaviour bh;
-            cs_churn_behaviour_of(&t->h, i, cut, 1, 0, &bh);
-            if (bh.occasions == 0)
+            if (!cs_churn_purchased_between(t->h, i, INT64_MIN / CS_SECONDS_PER_DAY, cut))
                 continue;
             t->rows[t->n_rows] = i;
-            t->y[t->n_rows] = !cs_churn_purchased_between(&t->h, i, cut, as_of_day);
+            t->y[t->n_rows] = !cs_churn_purchased_between(t->h, i, cut, as_of_day);
             t->n_rows++;
         }
         if (t->n_rows == 0) {
@@ -484,9 +481,8 @@ static int cs_train_rows(cs_train *t, int64_t as_of_day)
 }
 
 /* Metrics of predictions @prob against @y over rows with (w == 0) == holdout. */
-static void cs_train_metrics(cs_train *t, bool holdout, double *auc, double *brier,
-                             double *lift, double *base, custscore_calibration_bin *cal,
-                             size_t *n_cal)
+static int cs_train_metrics(cs_train *t, bool holdout, double *auc, double *brier, double *lift,
+                            double *base, custscore_calibration_bin *cal, size_t *n_cal)
 {
     *auc = *brier = *lift = *base = NAN;
     if (n_cal)
@@ -494,35 +490,23 @@ static void cs_train_metrics(cs_train *t, bool holdout, double *auc, double *bri
     size_t n = 0;
     double *p = cs_mallocarray(t->n_rows, sizeof *p);
     double *y = cs_mallocarray(t->n_rows, sizeof *y);
-    if (!p || !y) {
-        cs_free(p);
-        cs_free(y);
-        return;
-    }
-    double pos = 0;
-    for (size_t r = 0; r < t->n_rows; r++) {
+    int rc = p && y ? CUSTSCORE_OK : CUSTSCORE_ENOMEM;
+    for (size_t r = 0; rc == 0 && r < t->n_rows; r++) {
         if ((t->w[r] == 0) != holdout)
             continue;
         p[n] = t->prob[r];
         y[n] = t->y[r];
-        pos += y[n];
         n++;
     }
-    if (n > 0) {
-        *base = pos / (double)n;
-        if (custscore_brier(p, y, n, brier))
-            *brier = NAN;
-        if (pos > 0 && pos < (double)n) {
-            if (custscore_auc(p, y, n, auc))
-                *auc = NAN;
-            if (custscore_lift(p, y, n, 0.1, lift))
-                *lift = NAN;
-        }
-        if (cal && n >= CS_CHURN_BINS && custscore_calibration(p, y, n, CS_CHURN_BINS, cal) == 0)
+    if (rc == 0 && n > 0) {
+        rc = cs_classifier_metrics(p, y, n, auc, brier, lift, cal ? CS_CHURN_BINS : 0, cal, base);
+        if (rc == 0 && cal && n >= CS_CHURN_BINS)
             *n_cal = CS_CHURN_BINS;
     }
     cs_free(p);
     cs_free(y);
+    return rc == CUSTSCORE_ENOMEM ? cs_error(t->db, rc, "churn: out of memory computing metrics")
+                                  : rc;
 }
 
 static int cs_train_fit(cs_train *t)
@@ -635,14 +619,20 @@ static int cs_train_fit(cs_train *t)
     if (rc)
         return cs_error(db, CUSTSCORE_EINTERNAL, "churn train: prediction failed");
     double dummy_lift, dummy_brier;
-    cs_train_metrics(t, false, &m->train_auc, &dummy_brier, &dummy_lift, &m->base_rate, NULL,
-                     NULL);
-    if (n_hold > 0)
-        cs_train_metrics(t, true, &m->auc, &m->brier, &m->lift, &m->holdout_base_rate,
-                         m->calibration, &m->n_calibration);
-    else
-        cs_train_metrics(t, false, &m->auc, &m->brier, &m->lift, &m->base_rate, m->calibration,
-                         &m->n_calibration);
+    rc = cs_train_metrics(t, false, &m->train_auc, &dummy_brier, &dummy_lift, &m->base_rate, NULL,
+                          NULL);
+    if (rc == 0 && n_hold > 0)
+        rc = cs_train_metrics(t, true, &m->auc, &m->brier, &m->lift, &m->holdout_base_rate,
+                              m->calibration, &m->n_calibration);
+    else if (rc == 0) {
+        m->holdout_base_rate = NAN;
+        rc = cs_train_metrics(t, false, &m->auc, &m->brier, &m->lift, &m->base_rate,
+                              m->calibration, &m->n_calibration);
+    }
+    if (rc)
+        return rc == CUSTSCORE_ENOMEM ? rc
+                                      : cs_error(db, CUSTSCORE_EINTERNAL,
+                                                 "churn train: metrics failed (code %d)", rc);
     return CUSTSCORE_OK;
 }
 
@@ -668,24 +658,15 @@ static int cs_train_drop_constant(cs_churn_model *m)
     return cs_churn_model_groups(m);
 }
 
-int custscore_churn_train(custscore *db, int64_t as_of, const custscore_churn_options *options,
-                          custscore_churn_card **card)
+int cs_churn_train_history(custscore *db, const cs_history *h, int64_t as_of,
+                           const cs_churn_settings *s, cs_churn_model *out)
 {
-    if (card)
-        *card = NULL;
-    if (!db)
-        return CUSTSCORE_EINVAL;
-    cs_clear_error(db);
     cs_train t;
     memset(&t, 0, sizeof t);
+    memset(out, 0, sizeof *out);
     t.db = db;
-    int rc = cs_churn_settings_get(db, options, true, &t.s);
-    if (rc)
-        return rc;
-    if (t.s.method == CUSTSCORE_CHURN_BTYD || t.s.method == CUSTSCORE_CHURN_BTYD_ALIVE)
-        return cs_error(db, CUSTSCORE_EINVAL,
-                        "churn train: the BTYD methods need no training: fit a BTYD model "
-                        "(custscore_fit) and score with method btyd");
+    t.s = *s;
+    t.h = h;
     int64_t as_of_day = cs_day_of(as_of);
     int64_t ref_day = t.s.method == CUSTSCORE_CHURN_WINDOW ? as_of_day - t.s.window_days
                                                           : as_of_day;
@@ -709,15 +690,13 @@ int custscore_churn_train(custscore *db, int64_t as_of, const custscore_churn_op
         m->label = cs_strdup(t.s.label);
         m->label_positive = cs_strdup(t.s.label_positive);
     }
-    if (!m->name || (t.s.label && (!m->label || !m->label_positive))) {
+    int rc = CUSTSCORE_OK;
+    if (!m->name || (t.s.label && (!m->label || !m->label_positive)))
         rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
-        goto done;
-    }
-    rc = cs_churn_feature_names(db, &t.s, &t.names, &t.n_names);
     if (rc == 0)
-        rc = cs_history_load(db, as_of, &t.h);
+        rc = cs_churn_feature_names(db, &t.s, &t.names, &t.n_names);
     if (rc == 0)
-        rc = cs_churn_ctx_open(db, &t.h, ref_day, &t.ctx);
+        rc = cs_churn_ctx_open(db, h, ref_day, &t.ctx);
     if (rc == 0 && m->behaviour)
         rc = cs_churn_ctx_p_alive(&t.ctx, t.s.btyd_model, &m->btyd_model);
     if (rc == 0)
@@ -727,7 +706,7 @@ int custscore_churn_train(custscore *db, int64_t as_of, const custscore_churn_op
     for (size_t k = 0; rc == 0 && k < t.n_names; k++)
         rc = cs_churn_ctx_add_attribute(&t.ctx, t.names[k]);
     if (rc == 0 && m->behaviour) {
-        rc = cs_churn_median_gap(&t.h, ref_day, &m->prior_gap_days);
+        rc = cs_churn_median_gap(h, ref_day, &m->prior_gap_days);
         if (rc)
             rc = cs_error(db, rc, "churn: out of memory");
         else if (m->prior_gap_days <= 0)
@@ -741,12 +720,44 @@ int custscore_churn_train(custscore *db, int64_t as_of, const custscore_churn_op
         rc = cs_train_fit(&t);
     if (rc == 0 && cs_train_drop_constant(m))
         rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
-    if (rc == 0 && t.s.store)
-        rc = cs_churn_model_store(db, m);
-    if (rc == 0 && card && cs_churn_card_from_model(m, card))
-        rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
-done:
+    if (rc == 0) {
+        *out = t.m; /* the model moves to the caller */
+        memset(&t.m, 0, sizeof t.m);
+    }
     cs_train_free(&t);
+    return rc;
+}
+
+int custscore_churn_train(custscore *db, int64_t as_of, const custscore_churn_options *options,
+                          custscore_churn_card **card)
+{
+    if (card)
+        *card = NULL;
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    cs_churn_settings s;
+    int rc = cs_churn_settings_get(db, options, true, &s);
+    if (rc)
+        return rc;
+    if (s.method == CUSTSCORE_CHURN_BTYD || s.method == CUSTSCORE_CHURN_BTYD_ALIVE)
+        return cs_error(db, CUSTSCORE_EINVAL,
+                        "churn train: the BTYD methods need no training: fit a BTYD model "
+                        "(custscore_fit) and score with method btyd");
+    cs_history h;
+    rc = cs_history_load(db, as_of, &h);
+    if (rc)
+        return rc;
+    cs_churn_model m;
+    rc = cs_churn_train_history(db, &h, as_of, &s, &m);
+    cs_history_free(&h);
+    if (rc)
+        return rc;
+    if (s.store)
+        rc = cs_churn_model_store(db, &m);
+    if (rc == 0 && card && cs_churn_card_from_model(&m, card))
+        rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
+    cs_churn_model_free(&m);
     return rc;
 }
 

@@ -89,7 +89,9 @@ void cs_churn_behaviour_of(const cs_history *h, size_t i, int64_t ref_day, doubl
 bool cs_churn_purchased_between(const cs_history *h, size_t i, int64_t after_day,
                                 int64_t through_day)
 {
-    int64_t from = (after_day + 1) * CS_SECONDS_PER_DAY;
+    int64_t from = after_day <= INT64_MIN / CS_SECONDS_PER_DAY + 1
+                       ? INT64_MIN
+                       : (after_day + 1) * CS_SECONDS_PER_DAY;
     int64_t to = (through_day + 1) * CS_SECONDS_PER_DAY;
     for (size_t k = h->offset[i]; k < h->offset[i + 1]; k++) {
         if (h->ts[k] >= to)
@@ -100,10 +102,39 @@ bool cs_churn_purchased_between(const cs_history *h, size_t i, int64_t after_day
     return false;
 }
 
-static int cs_double_cmp(const void *pa, const void *pb)
+/* The k-th smallest of v[0..n-1] (0-based), reordering v: Hoare's
+ * selection with the median of three as pivot, O(n) on average. */
+static double cs_select(double *v, size_t n, size_t k)
 {
-    double a = *(const double *)pa, b = *(const double *)pb;
-    return (a > b) - (a < b);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
 }
 
 int cs_churn_median_gap(const cs_history *h, int64_t ref_day, double *out)
@@ -122,8 +153,17 @@ int cs_churn_median_gap(const cs_history *h, int64_t ref_day, double *out)
         }
     }
     if (m > 0) {
-        qsort(gap, m, sizeof *gap, cs_double_cmp);
-        *out = m % 2 ? gap[m / 2] : (gap[m / 2 - 1] + gap[m / 2]) / 2;
+        double upper = cs_select(gap, m, m / 2);
+        if (m % 2) {
+            *out = upper;
+        } else {
+            /* The lower middle is the largest value below the upper one,
+             * all of which sit in gap[0 .. m/2 - 1] after the selection. */
+            double lower = gap[0];
+            for (size_t k = 1; k < m / 2; k++)
+                lower = fmax(lower, gap[k]);
+            *out = (lower + upper) / 2;
+        }
     }
     cs_free(gap);
     return CUSTSCORE_OK;
@@ -145,11 +185,14 @@ int cs_churn_index_build(const cs_history *h, cs_churn_index *ix)
     if (!ix->entry)
         return CUSTSCORE_ENOMEM;
     cs_churn_id_pos *e = ix->entry;
+    bool sorted = true;
     for (size_t i = 0; i < ix->n; i++) {
         e[i].id = h->customer_id[i];
         e[i].pos = i;
+        sorted = sorted && (i == 0 || e[i - 1].id < e[i].id);
     }
-    qsort(e, ix->n, sizeof *e, cs_churn_id_pos_cmp);
+    if (!sorted)
+        qsort(e, ix->n, sizeof *e, cs_churn_id_pos_cmp);
     return CUSTSCORE_OK;
 }
 
@@ -401,9 +444,32 @@ int cs_churn_ctx_open(custscore *db, const cs_history *h, int64_t ref_day, cs_ch
     ctx->db = db;
     ctx->h = h;
     ctx->ref_day = ref_day;
-    if (cs_churn_index_build(h, &ctx->ix))
-        return cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory indexing customers");
-    return cs_churn_complaints_load(db, h, &ctx->ix, &ctx->complaints);
+    /* Complaints are looked up by store id, so the id index is built only
+     * when there are any (it may cost a sort at millions of customers). */
+    sqlite3_stmt *st = NULL;
+    int rc = cs_prepare(db, "SELECT EXISTS (SELECT 1 FROM complaint)", &st);
+    if (rc)
+        return rc;
+    int src = sqlite3_step(st);
+    bool any = src == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    if (src != SQLITE_ROW)
+        rc = cs_sqlite_error(db, src, "churn: looking for complaints");
+    sqlite3_finalize(st);
+    if (rc || !any)
+        return rc;
+    rc = cs_churn_ctx_index(ctx);
+    if (rc == 0)
+        rc = cs_churn_complaints_load(db, h, &ctx->ix, &ctx->complaints);
+    return rc;
+}
+
+int cs_churn_ctx_index(cs_churn_ctx *ctx)
+{
+    if (ctx->ix.entry)
+        return CUSTSCORE_OK;
+    if (cs_churn_index_build(ctx->h, &ctx->ix))
+        return cs_error(ctx->db, CUSTSCORE_ENOMEM, "churn: out of memory indexing customers");
+    return CUSTSCORE_OK;
 }
 
 void cs_churn_ctx_close(cs_churn_ctx *ctx)
@@ -442,7 +508,9 @@ int cs_churn_ctx_add_attribute(cs_churn_ctx *ctx, const char *name)
     a->name = cs_strdup(name);
     if (!a->name)
         return cs_error(ctx->db, CUSTSCORE_ENOMEM, "churn: out of memory");
-    int rc = cs_churn_attribute_load(ctx->db, ctx->h, &ctx->ix, name, &a->values);
+    int rc = cs_churn_ctx_index(ctx);
+    if (rc == 0)
+        rc = cs_churn_attribute_load(ctx->db, ctx->h, &ctx->ix, name, &a->values);
     if (rc) {
         cs_free(a->name);
         return rc;

@@ -17,8 +17,8 @@
 typedef struct cs_scorer {
     custscore *db;
     cs_churn_settings s;
-    cs_churn_model m;
-    cs_history h;
+    const cs_churn_model *m;
+    const cs_history *h;
     cs_churn_ctx ctx;
     double band_medium, band_high;
     double *clv;        /* [n_customers] NaN when unknown; NULL without a CLV model */
@@ -35,8 +35,6 @@ static void cs_scorer_free(cs_scorer *sc)
     cs_free(sc->contrib);
     cs_free(sc->group_col);
     cs_churn_ctx_close(&sc->ctx);
-    cs_history_free(&sc->h);
-    cs_churn_model_free(&sc->m);
 }
 
 /* CLV of every customer of the history from the stored CLV models; leaves
@@ -57,13 +55,13 @@ static int cs_clv_collect_fn(const custscore_clv_row *row, void *payload)
 
 static int cs_scorer_clv(cs_scorer *sc, int64_t as_of)
 {
-    size_t n = sc->h.n_customers;
+    size_t n = sc->h->n_customers;
     sc->clv = cs_mallocarray(n ? n : 1, sizeof *sc->clv);
     if (!sc->clv)
         return cs_error(sc->db, CUSTSCORE_ENOMEM, "churn: out of memory");
     for (size_t i = 0; i < n; i++)
         sc->clv[i] = NAN;
-    cs_clv_collect c = {&sc->h, sc->clv};
+    cs_clv_collect c = {sc->h, sc->clv};
     custscore_clv_options co = CUSTSCORE_CLV_OPTIONS_INIT;
     co.interval_level = 0; /* the point value is all value at risk needs */
     co.purchase_model = sc->s.btyd_model;
@@ -84,17 +82,65 @@ static void cs_fill_clv(const cs_scorer *sc, size_t i, custscore_churn_score *ou
     out->value_at_risk = out->has_clv ? out->probability * out->clv : 0;
 }
 
-static const char *cs_plural(double v)
+/* Reason texts are written for every scored customer, so numbers are
+ * formatted here rather than with printf's %f (several times slower). */
+typedef struct cs_text {
+    char *p, *end; /* end leaves room for the terminating NUL */
+} cs_text;
+
+static void cs_text_str(cs_text *t, const char *s)
 {
-    return v == 1 ? "" : "s";
+    while (*s && t->p < t->end)
+        *t->p++ = *s++;
+    *t->p = '\0';
+}
+
+/* v with @decimals (0..3) digits after the point, as printf("%.*f"). */
+static void cs_text_num(cs_text *t, double v, int decimals)
+{
+    static const double scale[] = {1, 10, 100, 1000};
+    if (!(fabs(v) * scale[decimals] < 9e15)) {
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+        cs_text_str(t, tmp);
+        return;
+    }
+    double r = nearbyint(fabs(v) * scale[decimals]); /* ties to even, as printf */
+    uint64_t u = (uint64_t)r;
+    char digits[32];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0 || n <= decimals);
+    if (v < 0 && r > 0 && t->p < t->end)
+        *t->p++ = '-';
+    while (n > 0 && t->p < t->end) {
+        if (n == decimals && t->p < t->end)
+            *t->p++ = '.';
+        if (t->p < t->end)
+            *t->p++ = digits[--n];
+    }
+    *t->p = '\0';
+}
+
+static void cs_text_count(cs_text *t, double v, const char *noun)
+{
+    cs_text_num(t, v, 0);
+    cs_text_str(t, " ");
+    cs_text_str(t, noun);
+    if (v != 1)
+        cs_text_str(t, "s");
 }
 
 /* A reason in words: the facts behind feature group g for customer i. */
 static void cs_reason_text(const cs_scorer *sc, size_t i, const cs_churn_behaviour *bh, size_t g,
                            char *buf, size_t size)
 {
-    const cs_churn_model *m = &sc->m;
+    const cs_churn_model *m = sc->m;
     const cs_churn_col *c = &m->col[sc->group_col[g]];
+    cs_text t = {buf, buf + size - 1};
+    buf[0] = '\0';
     if (c->kind != CS_CHURN_COL_BUILTIN) {
         ptrdiff_t a = cs_churn_ctx_find_attribute(&sc->ctx, c->attribute);
         const cs_churn_attribute *v = a >= 0 ? &sc->ctx.attr[a].values : NULL;
@@ -115,61 +161,83 @@ static void cs_reason_text(const cs_scorer *sc, size_t i, const cs_churn_behavio
         return;
     }
     double half = fmin(m->lookback_days, bh->tenure_days + 1) / 2;
+    double recent = 0, unresolved = 0;
     switch (c->builtin) {
     case CS_CHURN_RECENCY_RATIO:
     case CS_CHURN_RECENCY_DAYS:
-        snprintf(buf, size, "last purchase %.0f day%s ago, %.1f times the usual gap of %.0f days",
-                 bh->recency_days, cs_plural(bh->recency_days),
-                 bh->recency_days / fmax(bh->usual_gap_days, 1.0), bh->usual_gap_days);
+        cs_text_str(&t, "last purchase ");
+        cs_text_count(&t, bh->recency_days, "day");
+        cs_text_str(&t, " ago, ");
+        cs_text_num(&t, bh->recency_days / fmax(bh->usual_gap_days, 1.0), 1);
+        cs_text_str(&t, " times the usual gap of ");
+        cs_text_num(&t, bh->usual_gap_days, 0);
+        cs_text_str(&t, " days");
         break;
     case CS_CHURN_FREQUENCY:
-        snprintf(buf, size, "%.0f purchase occasion%s", bh->occasions, cs_plural(bh->occasions));
+        cs_text_count(&t, bh->occasions, "purchase occasion");
         break;
     case CS_CHURN_MONETARY:
-        snprintf(buf, size, "spend %.2f per purchase occasion", bh->mean_spend);
+        cs_text_str(&t, "spend ");
+        cs_text_num(&t, bh->mean_spend, 2);
+        cs_text_str(&t, " per purchase occasion");
         break;
     case CS_CHURN_FREQUENCY_TREND:
-        snprintf(buf, size, "%.0f purchase occasion%s in the last %.0f days, %.0f in the %.0f before",
-                 bh->freq_recent, cs_plural(bh->freq_recent), half, bh->freq_earlier, half);
+        cs_text_count(&t, bh->freq_recent, "purchase occasion");
+        cs_text_str(&t, " in the last ");
+        cs_text_num(&t, half, 0);
+        cs_text_str(&t, " days, ");
+        cs_text_num(&t, bh->freq_earlier, 0);
+        cs_text_str(&t, " in the ");
+        cs_text_num(&t, half, 0);
+        cs_text_str(&t, " before");
         break;
     case CS_CHURN_SPEND_TREND:
-        snprintf(buf, size, "spend %.2f in the last %.0f days, %.2f in the %.0f before",
-                 bh->spend_recent, half, bh->spend_earlier, half);
+        cs_text_str(&t, "spend ");
+        cs_text_num(&t, bh->spend_recent, 2);
+        cs_text_str(&t, " in the last ");
+        cs_text_num(&t, half, 0);
+        cs_text_str(&t, " days, ");
+        cs_text_num(&t, bh->spend_earlier, 2);
+        cs_text_str(&t, " in the ");
+        cs_text_num(&t, half, 0);
+        cs_text_str(&t, " before");
         break;
     case CS_CHURN_TENURE:
-        snprintf(buf, size, "customer for %.0f day%s", bh->tenure_days,
-                 cs_plural(bh->tenure_days));
+        cs_text_str(&t, "customer for ");
+        cs_text_count(&t, bh->tenure_days, "day");
         break;
     case CS_CHURN_P_ALIVE:
-        if (sc->ctx.p_alive && !isnan(sc->ctx.p_alive[i]))
-            snprintf(buf, size, "P(alive) %.2f", sc->ctx.p_alive[i]);
-        else
-            snprintf(buf, size, "P(alive) unknown");
+        if (sc->ctx.p_alive && !isnan(sc->ctx.p_alive[i])) {
+            cs_text_str(&t, "P(alive) ");
+            cs_text_num(&t, sc->ctx.p_alive[i], 2);
+        } else {
+            cs_text_str(&t, "P(alive) unknown");
+        }
         break;
     case CS_CHURN_SATISFACTION:
     case CS_CHURN_SATISFACTION_MISSING:
-        if (sc->ctx.satisfaction && !isnan(sc->ctx.satisfaction[i]))
-            snprintf(buf, size, "satisfaction %.1f", sc->ctx.satisfaction[i]);
-        else
-            snprintf(buf, size, "no satisfaction score");
+        if (sc->ctx.satisfaction && !isnan(sc->ctx.satisfaction[i])) {
+            cs_text_str(&t, "satisfaction ");
+            cs_text_num(&t, sc->ctx.satisfaction[i], 1);
+        } else {
+            cs_text_str(&t, "no satisfaction score");
+        }
         break;
-    case CS_CHURN_COMPLAINTS_RECENT: {
-        double recent, unresolved;
+    case CS_CHURN_COMPLAINTS_RECENT:
         cs_churn_complaint_counts(&sc->ctx.complaints, i, sc->ctx.ref_day, m->complaint_days,
                                   &recent, &unresolved);
-        snprintf(buf, size, "%.0f complaint%s in the last %.0f days", recent, cs_plural(recent),
-                 m->complaint_days);
+        cs_text_count(&t, recent, "complaint");
+        cs_text_str(&t, " in the last ");
+        cs_text_num(&t, m->complaint_days, 0);
+        cs_text_str(&t, " days");
         break;
-    }
-    case CS_CHURN_COMPLAINTS_UNRESOLVED: {
-        double recent, unresolved;
+    case CS_CHURN_COMPLAINTS_UNRESOLVED:
         cs_churn_complaint_counts(&sc->ctx.complaints, i, sc->ctx.ref_day, m->complaint_days,
                                   &recent, &unresolved);
-        snprintf(buf, size, "%.0f unresolved complaint%s", unresolved, cs_plural(unresolved));
+        cs_text_count(&t, unresolved, "unresolved complaint");
         break;
-    }
     default:
-        snprintf(buf, size, "%s", c->name);
+        cs_text_str(&t, c->name);
     }
 }
 
@@ -177,7 +245,7 @@ static void cs_reason_text(const cs_scorer *sc, size_t i, const cs_churn_behavio
 static void cs_score_logistic(cs_scorer *sc, size_t i, const cs_churn_behaviour *bh,
                               custscore_churn_score *out)
 {
-    const cs_churn_model *m = &sc->m;
+    const cs_churn_model *m = sc->m;
     double *row = sc->row;
     double logit = m->intercept, at_mean = m->intercept;
     for (size_t g = 0; g < m->n_groups; g++)
@@ -251,26 +319,26 @@ static int cs_score_btyd(cs_scorer *sc, int64_t as_of, custscore_churn_fn fn, vo
                         model.name);
     double window = sc->s.window_days > 0 ? (double)sc->s.window_days : 90;
     double unit_days = custscore_unit_days(model.unit);
-    rc = cs_history_load(db, as_of, &sc->h);
+    cs_history h;
+    rc = cs_history_load(db, as_of, &h);
     if (rc)
         return rc;
+    sc->h = &h;
     rc = cs_scorer_clv(sc, as_of);
-    if (rc)
-        return rc;
-    size_t n = sc->h.n_customers;
+    size_t n = h.n_customers;
     double *x = cs_mallocarray(n ? n : 1, sizeof *x);
     double *t_x = cs_mallocarray(n ? n : 1, sizeof *t_x);
     double *T = cs_mallocarray(n ? n : 1, sizeof *T);
     double *p = cs_mallocarray(n ? n : 1, sizeof *p);
     size_t *pos = cs_mallocarray(n ? n : 1, sizeof *pos);
-    if (!x || !t_x || !T || !p || !pos) {
+    if (rc == 0 && (!x || !t_x || !T || !p || !pos))
         rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
+    if (rc)
         goto done;
-    }
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         custscore_summary su;
-        cs_summary_of(&sc->h, i, as_of, unit_days, &su);
+        cs_summary_of(&h, i, as_of, unit_days, &su);
         if (su.first == 0)
             continue;
         x[m] = (double)su.x;
@@ -294,7 +362,7 @@ static int cs_score_btyd(cs_scorer *sc, int64_t as_of, custscore_churn_fn fn, vo
         size_t i = pos[k];
         custscore_churn_score out;
         memset(&out, 0, sizeof out);
-        out.customer = sc->h.key[i];
+        out.customer = h.key[i];
         out.probability = fmin(fmax(p[k], 0), 1);
         out.logit = log(out.probability) - log1p(-out.probability);
         out.logit_at_mean = NAN;
@@ -317,16 +385,24 @@ done:
     cs_free(T);
     cs_free(p);
     cs_free(pos);
+    cs_scorer_free(sc);
+    cs_history_free(&h);
     return rc;
 }
 
-static int cs_score_model(cs_scorer *sc, int64_t as_of, custscore_churn_fn fn, void *payload)
+int cs_churn_score_history(custscore *db, const cs_history *h, const cs_churn_model *m,
+                           int64_t as_of, double band_medium, double band_high,
+                           const char *clv_purchase_model, custscore_churn_fn fn, void *payload)
 {
-    custscore *db = sc->db;
-    cs_churn_model *m = &sc->m;
-    int rc = cs_history_load(db, as_of, &sc->h);
-    if (rc == 0)
-        rc = cs_churn_ctx_open(db, &sc->h, cs_day_of(as_of), &sc->ctx);
+    cs_scorer scorer, *sc = &scorer;
+    memset(sc, 0, sizeof *sc);
+    sc->db = db;
+    sc->m = m;
+    sc->h = h;
+    sc->s.btyd_model = clv_purchase_model;
+    sc->band_medium = band_medium;
+    sc->band_high = band_high;
+    int rc = cs_churn_ctx_open(db, h, cs_day_of(as_of), &sc->ctx);
     bool p_alive = false, satisfaction = false;
     for (size_t j = 0; j < m->n_cols; j++) {
         if (m->col[j].kind != CS_CHURN_COL_BUILTIN)
@@ -350,24 +426,28 @@ static int cs_score_model(cs_scorer *sc, int64_t as_of, custscore_churn_fn fn, v
         rc = cs_churn_ctx_bind(&sc->ctx, m);
     if (rc == 0)
         rc = cs_scorer_clv(sc, as_of);
-    if (rc)
+    if (rc == 0) {
+        sc->row = cs_calloc(m->n_cols + 1, sizeof *sc->row);
+        sc->contrib = cs_calloc(m->n_groups + 1, sizeof *sc->contrib);
+        sc->group_col = cs_calloc(m->n_groups + 1, sizeof *sc->group_col);
+        if (!sc->row || !sc->contrib || !sc->group_col)
+            rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
+    }
+    if (rc) {
+        cs_scorer_free(sc);
         return rc;
-    sc->row = cs_calloc(m->n_cols + 1, sizeof *sc->row);
-    sc->contrib = cs_calloc(m->n_groups + 1, sizeof *sc->contrib);
-    sc->group_col = cs_calloc(m->n_groups + 1, sizeof *sc->group_col);
-    if (!sc->row || !sc->contrib || !sc->group_col)
-        return cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
+    }
     for (size_t j = m->n_cols; j-- > 0;)
         sc->group_col[m->col_group[j]] = j;
     bool need_purchase = m->method == CUSTSCORE_CHURN_WINDOW;
-    for (size_t i = 0; i < sc->h.n_customers; i++) {
+    for (size_t i = 0; i < h->n_customers; i++) {
         cs_churn_behaviour bh;
         cs_churn_row(m, &sc->ctx, i, sc->row, &bh);
         if (need_purchase && bh.occasions == 0)
             continue;
         custscore_churn_score out;
         memset(&out, 0, sizeof out);
-        out.customer = sc->h.key[i];
+        out.customer = h->key[i];
         cs_score_logistic(sc, i, &bh, &out);
         cs_set_band(sc, &out);
         cs_fill_clv(sc, i, &out);
@@ -375,6 +455,7 @@ static int cs_score_model(cs_scorer *sc, int64_t as_of, custscore_churn_fn fn, v
         if (rc)
             break;
     }
+    cs_scorer_free(sc);
     return rc;
 }
 
@@ -396,24 +477,32 @@ int custscore_churn_score_each(custscore *db, int64_t as_of,
     if (sc.s.method == CUSTSCORE_CHURN_BTYD || sc.s.method == CUSTSCORE_CHURN_BTYD_ALIVE) {
         sc.band_medium = sc.s.band_medium > 0 ? sc.s.band_medium : CUSTSCORE_CHURN_BAND_MEDIUM;
         sc.band_high = sc.s.band_high > 0 ? sc.s.band_high : CUSTSCORE_CHURN_BAND_HIGH;
-        rc = cs_score_btyd(&sc, as_of, fn, payload);
-    } else {
-        rc = cs_churn_model_load(db, sc.s.model_name, &sc.m);
-        if (rc == 0 && sc.s.method != 0 && sc.s.method != sc.m.method)
-            rc = cs_error(db, CUSTSCORE_EINVAL,
-                          "churn score: the stored model %s uses the %s method, not %s",
-                          sc.s.model_name, cs_churn_method_name(sc.m.method),
-                          cs_churn_method_name(sc.s.method));
-        if (rc == 0) {
-            sc.band_medium = sc.s.band_medium > 0 ? sc.s.band_medium : sc.m.band_medium;
-            sc.band_high = sc.s.band_high > 0 ? sc.s.band_high : sc.m.band_high;
-            if (!(sc.band_medium > 0 && sc.band_medium <= sc.band_high)) {
-                sc.band_medium = CUSTSCORE_CHURN_BAND_MEDIUM;
-                sc.band_high = CUSTSCORE_CHURN_BAND_HIGH;
-            }
-            rc = cs_score_model(&sc, as_of, fn, payload);
-        }
+        return cs_score_btyd(&sc, as_of, fn, payload);
     }
-    cs_scorer_free(&sc);
+    cs_churn_model m;
+    rc = cs_churn_model_load(db, sc.s.model_name, &m);
+    if (rc)
+        return rc;
+    if (sc.s.method != 0 && sc.s.method != m.method) {
+        rc = cs_error(db, CUSTSCORE_EINVAL,
+                      "churn score: the stored model %s uses the %s method, not %s",
+                      sc.s.model_name, cs_churn_method_name(m.method),
+                      cs_churn_method_name(sc.s.method));
+        cs_churn_model_free(&m);
+        return rc;
+    }
+    double medium = sc.s.band_medium > 0 ? sc.s.band_medium : m.band_medium;
+    double high = sc.s.band_high > 0 ? sc.s.band_high : m.band_high;
+    if (!(medium > 0 && medium <= high)) {
+        medium = CUSTSCORE_CHURN_BAND_MEDIUM;
+        high = CUSTSCORE_CHURN_BAND_HIGH;
+    }
+    cs_history h;
+    rc = cs_history_load(db, as_of, &h);
+    if (rc == 0)
+        rc = cs_churn_score_history(db, &h, &m, as_of, medium, high, sc.s.btyd_model, fn,
+                                    payload);
+    cs_history_free(&h);
+    cs_churn_model_free(&m);
     return rc;
 }

@@ -150,6 +150,7 @@ typedef struct csi_data {
     size_t p, k;
     const double *y;     /* [n_rows * p] */
     const double *nps;   /* [n_rows] raw NPS answers, or NULL */
+    size_t n_rows;       /* rows of y */
     size_t min_n;        /* minimum respondents for PLS */
     int *paths;          /* [k * k] */
     int *modes;          /* [k] */
@@ -235,32 +236,55 @@ static int csi_estimate(const csi_data *d, const size_t *rows, size_t n_rows,
     int rc = csi_estimate_alloc(e, p, k);
     if (rc)
         return rc;
-    double *y = cs_mallocarray(n_rows ? n_rows : 1, p * sizeof(double));
+    double *y = NULL; /* the rows used, when they are not d->y itself */
     double *mean = cs_calloc(p, sizeof(double));
     size_t *cnt = cs_calloc(p, sizeof(size_t));
     double *scratch = csi_nans(k);
     char msg[1024];
     msg[0] = '\0';
-    if (!y || !mean || !cnt || !scratch) {
+    if (!mean || !cnt || !scratch) {
         rc = CUSTSCORE_ENOMEM;
         goto done;
     }
-    /* Respondents used, as pls.c counts them. */
+    /* Respondents used, as pls.c counts them; copied only when they are not
+     * all the rows in order. */
     size_t n = 0;
+    bool identity = n_rows == d->n_rows;
     for (size_t r = 0; r < n_rows; r++) {
         const double *src = d->y + rows[r] * p;
         size_t answered = 0;
         for (size_t i = 0; i < p; i++)
             answered += !isnan(src[i]);
-        if (answered == 0 || (d->o->missing == CUSTSCORE_PLS_MISSING_LISTWISE && answered < p))
+        if (answered == 0 || (d->o->missing == CUSTSCORE_PLS_MISSING_LISTWISE && answered < p)) {
+            identity = false;
             continue;
-        memcpy(y + n * p, src, p * sizeof(double));
+        }
+        identity = identity && rows[r] == r;
         for (size_t i = 0; i < p; i++)
             if (!isnan(src[i])) {
                 mean[i] += src[i];
                 cnt[i]++;
             }
         n++;
+    }
+    const double *fit_rows = d->y;
+    if (!identity) {
+        y = cs_mallocarray(n ? n : 1, p * sizeof(double));
+        if (!y) {
+            rc = CUSTSCORE_ENOMEM;
+            goto done;
+        }
+        size_t copied = 0;
+        for (size_t r = 0; r < n_rows; r++) {
+            const double *src = d->y + rows[r] * p;
+            size_t answered = 0;
+            for (size_t i = 0; i < p; i++)
+                answered += !isnan(src[i]);
+            if (answered == 0 || (d->o->missing == CUSTSCORE_PLS_MISSING_LISTWISE && answered < p))
+                continue;
+            memcpy(y + copied++ * p, src, p * sizeof(double));
+        }
+        fit_rows = y;
     }
     e->n = n;
     e->n_dropped = n_rows - n;
@@ -314,7 +338,7 @@ static int csi_estimate(const csi_data *d, const size_t *rows, size_t n_rows,
         po.seed = d->o->seed;
         po.level = d->o->level;
         po.no_scores = 1;
-        prc = custscore_pls_fit(y, n, p, &pm, &po, &pr, plserr, sizeof plserr);
+        prc = custscore_pls_fit(fit_rows, n, p, &pm, &po, &pr, plserr, sizeof plserr);
         if (prc == CUSTSCORE_ENOMEM) {
             rc = prc;
             goto done;
@@ -594,6 +618,7 @@ int custscore_csi_fit(const custscore_survey_model *model, const double *data, s
     }
     d.y = y;
     d.nps = nps;
+    d.n_rows = n_rows;
 
     /* Result header. */
     r->n_items = p;

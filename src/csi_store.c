@@ -270,46 +270,47 @@ static int csi_load_attribute(custscore *db, const char *name, csi_attr **out, s
 /* ---------------------------------------------------------------------- */
 /* Saving the fitted index weights: {"index":..,"n":..,"scheme":..,"weights":{..}} */
 
-static void csi_json_string(cs_textbuf *b, const char *s)
+static void csi_json_string(cs_buf *b, const char *s)
 {
-    cs_textbuf_add(b, "\"", 1);
+    cs_buf_add(b, "\"", 1);
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         if (ch == '"' || ch == '\\')
-            cs_textbuf_printf(b, "\\%c", ch);
+            cs_buf_printf(b, "\\%c", ch);
         else if (ch < 0x20)
-            cs_textbuf_printf(b, "\\u%04x", ch);
+            cs_buf_printf(b, "\\u%04x", ch);
         else
-            cs_textbuf_add(b, s, 1);
+            cs_buf_add(b, s, 1);
     }
-    cs_textbuf_add(b, "\"", 1);
+    cs_buf_add(b, "\"", 1);
 }
 
-static void csi_json_number(cs_textbuf *b, double v)
+static void csi_json_number(cs_buf *b, double v)
 {
     if (isfinite(v))
-        cs_textbuf_printf(b, "%.17g", v);
+        cs_buf_printf(b, "%.17g", v);
     else
-        cs_textbuf_str(b, "null");
+        cs_buf_puts(b, "null");
 }
 
 static int csi_save_fit(custscore *db, const custscore_survey_model *model,
                         const custscore_csi_result *r, int64_t as_of)
 {
     static const char *const schemes[] = {"", "path", "centroid", "factorial"};
-    cs_textbuf b = {0};
-    cs_textbuf_str(&b, "{\"index\":");
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_puts(&b, "{\"index\":");
     csi_json_number(&b, r->overall.index);
-    cs_textbuf_printf(&b, ",\"n\":%zu,\"scheme\":\"%s\",\"status\":%d,\"weights\":{", r->overall.n,
-                      schemes[r->scheme], (int)r->overall.status);
+    cs_buf_printf(&b, ",\"n\":%zu,\"scheme\":\"%s\",\"status\":%d,\"weights\":{", r->overall.n,
+                  schemes[r->scheme], (int)r->overall.status);
     for (size_t i = 0; i < r->n_items; i++) {
         if (i)
-            cs_textbuf_str(&b, ",");
+            cs_buf_puts(&b, ",");
         csi_json_string(&b, r->item_names[i]);
-        cs_textbuf_str(&b, ":");
+        cs_buf_puts(&b, ":");
         csi_json_number(&b, r->overall.weights[i]);
     }
-    cs_textbuf_str(&b, "}}");
+    cs_buf_puts(&b, "}}");
     char *name = NULL;
     size_t n = strlen("csi:") + strlen(model->name) + 1;
     if (!b.failed)
@@ -328,7 +329,7 @@ static int csi_save_fit(custscore *db, const custscore_survey_model *model,
             sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
             sqlite3_bind_int64(st, 3, as_of);
-            sqlite3_bind_text(st, 4, b.p, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, b.data, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 5, (int64_t)r->overall.n);
             sqlite3_bind_text(st, 6, r->overall.message, -1, SQLITE_STATIC);
             int s = sqlite3_step(st);
@@ -338,7 +339,7 @@ static int csi_save_fit(custscore *db, const custscore_survey_model *model,
         }
     }
     cs_free(name);
-    cs_free(b.p);
+    cs_buf_free(&b);
     return rc;
 }
 

@@ -110,7 +110,7 @@ static int cs_lex_name(cs_lex *lx, const char *what)
         size_t i = at + 1;
         for (;;) {
             if (i >= lx->line_end)
-                return cs_lex_error(lx, at, "unterminated quoted %s", what);
+                return cs_lex_error(lx, at, "unterminated quote (in %s)", what);
             char ch = lx->src[i];
             if (ch == '"')
                 break;
@@ -183,6 +183,7 @@ static int cs_lex_number(cs_lex *lx, double *out, const char *what)
 /* MIN..MAX */
 static int cs_lex_scale(cs_lex *lx, double *lo, double *hi)
 {
+    cs_lex_skip_blank(lx);
     size_t at = lx->pos;
     int rc = cs_lex_number(lx, lo, "the scale minimum");
     if (rc)
@@ -495,131 +496,79 @@ int custscore_survey_model_parse(const char *text, size_t size, const char *sour
 /* ---------------------------------------------------------------------- */
 /* Writing the text format. */
 
-void cs_textbuf_add(cs_textbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *q = cs_reallocarray(b->p, cap, 1);
-        if (!q) {
-            b->failed = true;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-void cs_textbuf_str(cs_textbuf *b, const char *s)
-{
-    cs_textbuf_add(b, s, strlen(s));
-}
-
-void cs_textbuf_printf(cs_textbuf *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = true;
-        return;
-    }
-    if ((size_t)n < sizeof tmp) {
-        cs_textbuf_add(b, tmp, (size_t)n);
-        return;
-    }
-    char *big = cs_malloc((size_t)n + 1);
-    if (!big) {
-        b->failed = true;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    cs_textbuf_add(b, big, (size_t)n);
-    cs_free(big);
-}
-
-static void cs_text_name(cs_textbuf *b, const char *s)
+static void cs_text_name(cs_buf *b, const char *s)
 {
     if (cs_bare_word(s)) {
-        cs_textbuf_str(b, s);
+        cs_buf_puts(b, s);
         return;
     }
-    cs_textbuf_add(b, "\"", 1);
+    cs_buf_add(b, "\"", 1);
     for (; *s; s++) {
         if (*s == '"' || *s == '\\')
-            cs_textbuf_add(b, "\\", 1);
-        cs_textbuf_add(b, s, 1);
+            cs_buf_add(b, "\\", 1);
+        cs_buf_add(b, s, 1);
     }
-    cs_textbuf_add(b, "\"", 1);
+    cs_buf_add(b, "\"", 1);
 }
 
 /* Shortest of %.15g / %.17g that reads back exactly. */
-static void cs_text_num(cs_textbuf *b, double v)
+static void cs_text_num(cs_buf *b, double v)
 {
     char buf[40];
     snprintf(buf, sizeof buf, "%.15g", v);
     if (strtod(buf, NULL) != v)
         snprintf(buf, sizeof buf, "%.17g", v);
-    cs_textbuf_str(b, buf);
+    cs_buf_puts(b, buf);
 }
 
-static void cs_text_scale(cs_textbuf *b, double lo, double hi)
+static void cs_text_scale(cs_buf *b, double lo, double hi)
 {
     cs_text_num(b, lo);
-    cs_textbuf_str(b, "..");
+    cs_buf_puts(b, "..");
     cs_text_num(b, hi);
 }
 
 int cs_survey_text(const custscore_survey_model *m, char **out)
 {
-    cs_textbuf b = {0};
-    cs_textbuf_str(&b, "# custscore survey model (docs/survey-model-format.md)\nmodel ");
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_buf_puts(&b, "# custscore survey model (docs/survey-model-format.md)\nmodel ");
     cs_text_name(&b, m->name);
-    cs_textbuf_str(&b, "\nscale ");
+    cs_buf_puts(&b, "\nscale ");
     cs_text_scale(&b, m->default_min, m->default_max);
-    cs_textbuf_str(&b, "\n");
+    cs_buf_puts(&b, "\n");
     for (size_t c = 0; c < m->n_constructs; c++) {
-        cs_textbuf_str(&b, "construct ");
+        cs_buf_puts(&b, "construct ");
         cs_text_name(&b, m->constructs[c].name);
-        cs_textbuf_str(&b, m->constructs[c].mode == CUSTSCORE_PLS_MODE_B ? " mode B:" : " mode A:");
+        cs_buf_puts(&b, m->constructs[c].mode == CUSTSCORE_PLS_MODE_B ? " mode B:" : " mode A:");
         for (size_t i = 0; i < m->n_items; i++) {
             const cs_survey_item *it = &m->items[i];
             if (it->construct != (int)c)
                 continue;
-            cs_textbuf_str(&b, " ");
+            cs_buf_puts(&b, " ");
             cs_text_name(&b, it->name);
             bool scale = it->min != m->default_min || it->max != m->default_max;
             if (scale || it->reversed || it->weight != 1.0) {
                 const char *sep = "(";
                 if (scale) {
-                    cs_textbuf_str(&b, sep);
+                    cs_buf_puts(&b, sep);
                     cs_text_scale(&b, it->min, it->max);
                     sep = ", ";
                 }
                 if (it->reversed) {
-                    cs_textbuf_str(&b, sep);
-                    cs_textbuf_str(&b, "reverse");
+                    cs_buf_puts(&b, sep);
+                    cs_buf_puts(&b, "reverse");
                     sep = ", ";
                 }
                 if (it->weight != 1.0) {
-                    cs_textbuf_str(&b, sep);
-                    cs_textbuf_str(&b, "weight=");
+                    cs_buf_puts(&b, sep);
+                    cs_buf_puts(&b, "weight=");
                     cs_text_num(&b, it->weight);
                 }
-                cs_textbuf_str(&b, ")");
+                cs_buf_puts(&b, ")");
             }
         }
-        cs_textbuf_str(&b, "\n");
+        cs_buf_puts(&b, "\n");
     }
     for (size_t c = 0; c < m->n_constructs; c++) {
         bool first = true;
@@ -627,32 +576,32 @@ int cs_survey_text(const custscore_survey_model *m, char **out)
             if (m->path_from[i] != (int)c)
                 continue;
             if (first) {
-                cs_textbuf_str(&b, "path ");
+                cs_buf_puts(&b, "path ");
                 cs_text_name(&b, m->constructs[c].name);
-                cs_textbuf_str(&b, " ->");
+                cs_buf_puts(&b, " ->");
                 first = false;
             }
-            cs_textbuf_str(&b, " ");
+            cs_buf_puts(&b, " ");
             cs_text_name(&b, m->constructs[m->path_to[i]].name);
         }
         if (!first)
-            cs_textbuf_str(&b, "\n");
+            cs_buf_puts(&b, "\n");
     }
     if (m->target >= 0) {
-        cs_textbuf_str(&b, "target ");
+        cs_buf_puts(&b, "target ");
         cs_text_name(&b, m->constructs[m->target].name);
-        cs_textbuf_str(&b, "\n");
+        cs_buf_puts(&b, "\n");
     }
     if (m->nps_item) {
-        cs_textbuf_str(&b, "nps ");
+        cs_buf_puts(&b, "nps ");
         cs_text_name(&b, m->nps_item);
-        cs_textbuf_str(&b, "\n");
+        cs_buf_puts(&b, "\n");
     }
     if (b.failed) {
-        cs_free(b.p);
+        cs_buf_free(&b);
         return CUSTSCORE_ENOMEM;
     }
-    *out = b.p;
+    *out = b.data;
     return CUSTSCORE_OK;
 }
 

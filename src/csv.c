@@ -55,7 +55,11 @@ int cs_csv_open(cs_csv **out, const char *path, const char *data, size_t size, c
     }
     r->delimiter = delimiter;
     r->whitespace = whitespace;
-    r->out_cap = CUSTSCORE_MAX_LINE + CUSTSCORE_MAX_COLUMNS + 16;
+    /* The unescaped record never outgrows the raw one: at most
+     * CUSTSCORE_MAX_LINE bytes, and in memory at most @size, so a small
+     * buffer import does not allocate (and map) a whole MiB. */
+    size_t max_record = !path && size < CUSTSCORE_MAX_LINE ? size : CUSTSCORE_MAX_LINE;
+    r->out_cap = max_record + CUSTSCORE_MAX_COLUMNS + 16;
     r->out = cs_malloc(r->out_cap);
     r->field_cap = 64;
     r->field = cs_mallocarray(r->field_cap, sizeof *r->field);

@@ -200,6 +200,9 @@ int cs_fit_options_check(const custscore_fit_options *o, custscore_fit_options *
     if (o->name && (strlen(o->name) == 0 || strlen(o->name) >= CUSTSCORE_MODEL_NAME_SIZE))
         return cs_errf(err, err_size, CUSTSCORE_EINVAL,
                        "fit options: name: must be 1..%d bytes", CUSTSCORE_MODEL_NAME_SIZE - 1);
+    if (o->zero != CUSTSCORE_ZERO_REVENUE_ADJUSTMENT && o->zero != CUSTSCORE_ZERO_REVENUE_PURCHASE)
+        return cs_errf(err, err_size, CUSTSCORE_EINVAL, "fit options: zero %d: unknown",
+                       (int)o->zero);
     if (out->starts == 0)
         out->starts = 3;
     if (out->max_iterations == 0)
@@ -598,9 +601,13 @@ static int cs_model_save(custscore *db, custscore_fit_info *info)
     }
     cs_text_add(&params, "}");
     cs_text_add(&se, "}");
-    cs_text_add(&meta, "{\"model\":\"%s\",\"family\":\"%s\",\"status\":\"%s\",",
-                custscore_model_name(info->model), info->model == CUSTSCORE_MODEL_GG ? "spend" : "btyd",
-                cs_status_text(info->status));
+    cs_text_add(&meta,
+                "{\"model\":\"%s\",\"family\":\"%s\",\"status\":\"%s\",\"unit\":\"%s\","
+                "\"zero_revenue\":\"%s\",",
+                custscore_model_name(info->model),
+                info->model == CUSTSCORE_MODEL_GG ? "spend" : "btyd", cs_status_text(info->status),
+                cs_unit_text(info->unit),
+                info->zero == CUSTSCORE_ZERO_REVENUE_PURCHASE ? "purchase" : "adjustment");
     cs_text_add(&meta,
                 "\"iterations\":%d,\"evaluations\":%d,\"starts\":%d,\"starts_converged\":%d,"
                 "\"starts_agreeing\":%d,\"n_unique\":%lld,\"n_excluded\":%lld,",
@@ -700,11 +707,10 @@ int custscore_fit(custscore *db, int64_t as_of, const custscore_fit_options *opt
         rc = cs_error(db, CUSTSCORE_ENOMEM, "fit: out of memory for %zu customers", n);
         goto done;
     }
-    rc = cs_summary_compute(&h, as_of, o.unit, sum);
-    if (rc) {
-        rc = cs_error(db, rc, "fit: computing the summary");
-        goto done;
-    }
+    double unit_days = custscore_unit_days(o.unit);
+    for (size_t i = 0; i < n; i++)
+        cs_summary_of_ex(&h, i, as_of, unit_days, o.zero == CUSTSCORE_ZERO_REVENUE_PURCHASE,
+                         &sum[i]);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (sum[i].first == 0)
@@ -731,6 +737,7 @@ int custscore_fit(custscore *db, int64_t as_of, const custscore_fit_options *opt
         rc = custscore_btyd_fit(&o, m, x, t_x, T, NULL, info, err, sizeof err);
     info->as_of = as_of;
     info->fitted_at = (int64_t)time(NULL);
+    info->zero = o.zero;
     const char *default_name = custscore_model_name(o.model);
     snprintf(info->name, sizeof info->name, "%s",
              o.name ? o.name : (default_name ? default_name : "model"));
@@ -778,11 +785,12 @@ int custscore_model_load(custscore *db, const char *name, custscore_fit_info *in
     sqlite3_stmt *st = NULL, *q = NULL;
     const char *sql =
         name ? "SELECT id, name, fitted_at, as_of, unit, params, stderr, loglik, n, info,"
-               " json_extract(info, '$.model') FROM model WHERE name = ?1"
+               " json_extract(info, '$.model'), json_extract(info, '$.zero_revenue')"
+               " FROM model WHERE name = ?1"
                " ORDER BY fitted_at DESC, id DESC LIMIT 1"
              : "SELECT id, name, fitted_at, as_of, unit, params, stderr, loglik, n, info,"
-               " json_extract(info, '$.model') FROM model"
-               " WHERE json_extract(info, '$.family') = 'btyd'"
+               " json_extract(info, '$.model'), json_extract(info, '$.zero_revenue')"
+               " FROM model WHERE json_extract(info, '$.family') = 'btyd'"
                " ORDER BY fitted_at DESC, id DESC LIMIT 1";
     int rc = cs_prepare(db, sql, &st);
     if (rc)
@@ -821,6 +829,9 @@ int custscore_model_load(custscore *db, const char *name, custscore_fit_info *in
     info->loglik = sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7);
     info->n = sqlite3_column_int64(st, 8);
     info->status = CUSTSCORE_FIT_CONVERGED;
+    const char *zero = (const char *)sqlite3_column_text(st, 11);
+    info->zero = zero && strcmp(zero, "purchase") == 0 ? CUSTSCORE_ZERO_REVENUE_PURCHASE
+                                                       : CUSTSCORE_ZERO_REVENUE_ADJUSTMENT;
     const char *params = (const char *)sqlite3_column_text(st, 5);
     const char *se = (const char *)sqlite3_column_text(st, 6);
     const char *meta = (const char *)sqlite3_column_text(st, 9);

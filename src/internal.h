@@ -261,6 +261,11 @@ int cs_score_bins(const double *values, size_t n, const custscore_bin_options *o
 int cs_rfm_score(const double *recency_days, const double *frequency, const double *monetary,
                  size_t n, const custscore_rfm_options *options, int *r, int *f, int *m,
                  int *segment, char *err, size_t err_size);
+/* The same over arrays already masked alike (NaN in all three or none) and
+ * options already checked: no copy. */
+int cs_rfm_score_masked(const double *recency, const double *frequency, const double *monetary,
+                        size_t n, const custscore_rfm_options *o, int *r, int *f, int *m,
+                        int *segment, char *err, size_t err_size);
 /* Check options; a reason goes to @err. */
 int cs_rfm_check(const custscore_rfm_options *o, char *err, size_t err_size);
 int cs_tier_check(const custscore_tier_options *o, char *err, size_t err_size);
@@ -471,6 +476,13 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
                     const custscore_logistic_options *options, double *coef, double *se,
                     double *mean_out, double *sd_out, custscore_logistic_info *info,
                     char *errbuf, size_t errbuf_size);
+/* AUC, Brier score, top-decile lift, base rate and (when @calibration is
+ * not NULL and 0 < bins <= n) a calibration table, with one sort. Values
+ * that do not exist (AUC with one class) are NaN. Returns 0,
+ * CUSTSCORE_EINVAL (bad input) or CUSTSCORE_ENOMEM. */
+int cs_classifier_metrics(const double *prob, const double *label, size_t n, double *auc,
+                          double *brier, double *lift_top_decile, size_t bins,
+                          custscore_calibration_bin *calibration, double *base_rate);
 
 /* ---------------------------------------------------------------------- */
 /* Text buffer and SVG charts for the HTML report (svg.c). A buffer that
@@ -539,5 +551,95 @@ void cs_svg_bars(cs_buf *b, const cs_chart_bars *c);
 void cs_svg_heatmap(cs_buf *b, const cs_chart_heatmap *c);
 void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c);
 void cs_svg_pyramid(cs_buf *b, const cs_chart_pyramid *c);
+
+
+/* ---------------------------------------------------------------------- */
+/* Satisfaction index (pls.c, csi_model.c, csi.c, csi_extra.c). */
+
+/* Write a formatted message into @errbuf (if not NULL and @size > 0);
+ * returns @code, for `return cs_errbuf(errbuf, size, CUSTSCORE_EINVAL, ...)`. */
+int cs_errbuf(char *errbuf, size_t size, int code, const char *fmt, ...) CS_PRINTF(4, 5);
+
+/* A survey model (csi_model.c). Items belong to one construct each; the
+ * NPS item may be outside every construct. */
+typedef struct cs_survey_item {
+    char *name;
+    int construct;  /* index into constructs */
+    double min, max; /* answer scale */
+    bool reversed;  /* recoded as max + min - answer */
+    double weight;  /* fixed weight for the few-respondents fallback (default 1) */
+} cs_survey_item;
+
+typedef struct cs_survey_construct {
+    char *name;
+    int mode; /* custscore_pls_mode */
+} cs_survey_construct;
+
+struct custscore_survey_model {
+    char *name;
+    double default_min, default_max; /* scale of items added without one */
+    size_t n_constructs, cap_constructs;
+    cs_survey_construct *constructs;
+    size_t n_items, cap_items;
+    cs_survey_item *items;
+    size_t n_paths, cap_paths;
+    int *path_from, *path_to; /* [n_paths] */
+    int target;               /* target construct, -1 when not set */
+    char *nps_item;           /* NULL when none */
+};
+
+/* Index of the construct / item named @name, or -1. */
+int cs_survey_find_construct(const custscore_survey_model *m, const char *name);
+int cs_survey_find_item(const custscore_survey_model *m, const char *name);
+/* Check the model is complete for fitting: >= 2 constructs, each with items
+ * and a path, a target. Returns 0 or CUSTSCORE_EINVAL with a message. */
+int cs_survey_check(const custscore_survey_model *m, char *errbuf, size_t size);
+/* The model in the text format, cs_malloc'ed (NUL-terminated). */
+int cs_survey_text(const custscore_survey_model *m, char **out);
+/* Deep copy. */
+int cs_survey_copy(const custscore_survey_model *m, custscore_survey_model **out);
+
+/* Survey answers from the store as a respondent x item matrix (csi.c): a
+ * respondent is one customer on one UTC day; the latest answer to an item
+ * that day wins. Only respondents with an answer to one of @items count. */
+typedef struct cs_response_matrix {
+    size_t n_rows, n_cols;
+    double *data;         /* [n_rows * n_cols], NaN where not answered */
+    int64_t *customer_id; /* [n_rows] store id */
+    int64_t *ts;          /* [n_rows] latest answer time of the respondent */
+    char **key;           /* [n_rows] customer key (shared between rows of a customer) */
+    char *key_pool;       /* owns the keys */
+} cs_response_matrix;
+
+/* Load answers to @items (n_items names) with from <= ts <= to (0: no
+ * bound), ordered by customer key then time. */
+int cs_response_matrix_load(custscore *db, const char *const *items, size_t n_items, int64_t from,
+                            int64_t to, cs_response_matrix *out);
+void cs_response_matrix_free(cs_response_matrix *m);
+
+/* Latest satisfaction 0-100 of every customer with answers to the target
+ * items on or before @as_of (0: all), for the churn model: weights from @fit,
+ * else the latest saved index of @model, else equal. Sorted by customer id. */
+typedef struct cs_csi_score {
+    int64_t customer_id;
+    int64_t ts;          /* when the customer answered */
+    double satisfaction; /* 0-100 */
+} cs_csi_score;
+int cs_csi_customer_scores(custscore *db, const custscore_survey_model *model,
+                           const custscore_csi_result *fit, int64_t as_of, cs_csi_score **out,
+                           size_t *n);
+
+/* Model building blocks shared by csi_model.c and csi_text.c. */
+/* 0 when @name is a valid construct/item name (1..255 bytes of UTF-8, no
+ * control characters), else CUSTSCORE_EINVAL. */
+int cs_survey_check_name(const char *name);
+/* Add an item to construct index @construct; CUSTSCORE_EINVAL for a bad or
+ * duplicate name or scale. */
+int cs_survey_add_item(custscore_survey_model *m, int construct, const char *item, double lo,
+                       double hi, bool reversed, double weight);
+/* NULL when the path @from -> @to may be added, else a static reason and
+ * *code (CUSTSCORE_EINVAL: self-loop, duplicate, cycle; CUSTSCORE_ENOMEM). */
+const char *cs_survey_path_problem(custscore_survey_model *m, int from, int to, int *code);
+int cs_survey_add_path(custscore_survey_model *m, int from, int to);
 
 #endif /* CUSTSCORE_INTERNAL_H */

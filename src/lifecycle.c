@@ -31,8 +31,8 @@ int cs_lifecycle_params_init(const custscore_lifecycle_options *o, int64_t as_of
 {
     if (o->version != CUSTSCORE_LIFECYCLE_OPTIONS_VERSION)
         return cs_value_errf(err, err_size, CUSTSCORE_EINVAL,
-                             "lifecycle options: unsupported version %u (expected %u)",
-                             o->version, CUSTSCORE_LIFECYCLE_OPTIONS_VERSION);
+                             "lifecycle options: unsupported version %u (expected %u)", o->version,
+                             CUSTSCORE_LIFECYCLE_OPTIONS_VERSION);
     double unit_days = custscore_unit_days(o->unit);
     if (unit_days <= 0.0)
         return cs_value_errf(err, err_size, CUSTSCORE_EINVAL,

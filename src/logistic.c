@@ -47,14 +47,6 @@ static void cs_logit_errbuf(char *errbuf, size_t errbuf_size, const char *fmt, .
     va_end(ap);
 }
 
-/* log(1 + exp(eta)) without overflow. */
-static double cs_logit_log1pexp(double eta)
-{
-    if (eta > 0)
-        return eta + log1p(exp(-eta));
-    return log1p(exp(eta));
-}
-
 double cs_sigmoid(double eta)
 {
     if (eta >= 0)
@@ -110,7 +102,9 @@ typedef struct cs_logit_work {
     size_t n, p, q; /* q = 1 + number of active features */
     size_t *col;
     double *mean, *sd; /* [p] */
+    double *inv_sd;    /* [p] 1 / sd (0 for constant features) */
     double *beta;      /* [q] standardised coefficients, intercept first */
+    double *base;      /* [q] the iterate a line search starts from */
     double *trial;     /* [q] */
     double *grad;      /* [q] */
     double *hess;      /* [q*q] */
@@ -129,7 +123,7 @@ static inline void cs_row_z(const cs_logit_work *wk, size_t i, double *z)
     z[0] = 1.0;
     for (size_t k = 1; k < wk->q; k++) {
         size_t j = wk->col[k - 1];
-        z[k] = (row[j] - wk->mean[j]) / wk->sd[j];
+        z[k] = (row[j] - wk->mean[j]) * wk->inv_sd[j];
     }
 }
 
@@ -151,7 +145,7 @@ static double cs_logit_objective(cs_logit_work *wk, const double *beta)
             continue;
         cs_row_z(wk, i, wk->z);
         double eta = cs_dot(beta, wk->z, wk->q);
-        f += wi * (cs_logit_log1pexp(eta) - wk->y[i] * eta);
+        f += wi * (fmax(eta, 0) + log1p(exp(-fabs(eta))) - wk->y[i] * eta);
     }
     for (size_t k = 1; k < wk->q; k++)
         f += 0.5 * wk->l2 * beta[k] * beta[k];
@@ -172,8 +166,11 @@ static double cs_logit_derivatives(cs_logit_work *wk)
         double *z = wk->z;
         cs_row_z(wk, i, z);
         double eta = cs_dot(wk->beta, z, q);
-        double prob = cs_sigmoid(eta);
-        f += wi * (cs_logit_log1pexp(eta) - wk->y[i] * eta);
+        /* One exp for both: e = exp(-|eta|), log(1 + exp(eta)) =
+         * max(eta, 0) + log1p(e), and the probability. */
+        double e = exp(-fabs(eta));
+        double prob = eta >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+        f += wi * (fmax(eta, 0) + log1p(e) - wk->y[i] * eta);
         double r = wi * (wk->y[i] - prob);
         double v = wi * prob * (1.0 - prob);
         for (size_t a = 0; a < q; a++) {
@@ -292,8 +289,9 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
     double *chol = NULL;
     wk.mean = cs_calloc(p ? p : 1, sizeof *wk.mean);
     wk.sd = cs_calloc(p ? p : 1, sizeof *wk.sd);
+    wk.inv_sd = cs_calloc(p ? p : 1, sizeof *wk.inv_sd);
     wk.col = cs_mallocarray(p ? p : 1, sizeof *wk.col);
-    if (!wk.mean || !wk.sd || !wk.col)
+    if (!wk.mean || !wk.sd || !wk.inv_sd || !wk.col)
         goto done;
     for (size_t i = 0; i < n; i++) {
         double wi = weight ? weight[i] : 1.0;
@@ -324,13 +322,16 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
     wk.q = active + 1;
     size_t q = wk.q;
     wk.beta = cs_calloc(q, sizeof *wk.beta);
+    wk.base = cs_calloc(q, sizeof *wk.base);
     wk.trial = cs_calloc(q, sizeof *wk.trial);
     wk.grad = cs_calloc(q, sizeof *wk.grad);
     wk.z = cs_calloc(q, sizeof *wk.z);
     wk.hess = cs_mallocarray(q * q, sizeof *wk.hess);
     chol = cs_mallocarray(q * q, sizeof *chol);
-    if (!wk.beta || !wk.trial || !wk.grad || !wk.z || !wk.hess || !chol)
+    if (!wk.beta || !wk.base || !wk.trial || !wk.grad || !wk.z || !wk.hess || !chol)
         goto done;
+    for (size_t j = 0; j < p; j++)
+        wk.inv_sd[j] = wk.sd[j] > 0 ? 1.0 / wk.sd[j] : 0;
 
     /* Start at the base rate: the exact solution when no feature matters. */
     double base = w_pos / w_total;
@@ -355,26 +356,32 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
             max_step = fmax(max_step, fabs(step[k]));
         bool small = decrement / 2 <= opt->tolerance * (1.0 + fabs(f)) &&
                      max_step < sqrt(opt->tolerance);
-        double t = 1.0;
-        bool improved = false;
-        double *candidate = wk.grad; /* the gradient is recomputed below */
-        for (int halving = 0; halving < 40; halving++) {
-            for (size_t k = 0; k < q; k++)
-                candidate[k] = wk.beta[k] + t * step[k];
-            if (cs_logit_objective(&wk, candidate) <= f + 1e-13 * fabs(f)) {
-                improved = true;
+        /* Full Newton step first, evaluated with the derivatives (one pass
+         * over the data); halve the step while f does not decrease. */
+        memcpy(wk.base, wk.beta, q * sizeof *wk.base);
+        for (size_t k = 0; k < q; k++)
+            wk.beta[k] = wk.base[k] + step[k];
+        double f_full = cs_logit_derivatives(&wk);
+        bool improved = f_full <= f + 1e-13 * fabs(f);
+        if (improved) {
+            f = f_full;
+        } else {
+            double t = 0.5;
+            for (int halving = 0; halving < 40 && !improved; halving++, t /= 2) {
+                for (size_t k = 0; k < q; k++)
+                    wk.beta[k] = wk.base[k] + t * step[k];
+                improved = cs_logit_objective(&wk, wk.beta) <= f + 1e-13 * fabs(f);
+            }
+            if (!improved) {
+                /* No decrease along the Newton direction: at the optimum to
+                 * within rounding, unless the decrement says otherwise. */
+                memcpy(wk.beta, wk.base, q * sizeof *wk.beta);
+                f = cs_logit_derivatives(&wk);
+                converged = decrement / 2 <= 1e-6 * (1.0 + fabs(f));
                 break;
             }
-            t /= 2;
+            f = cs_logit_derivatives(&wk);
         }
-        if (!improved) {
-            /* No decrease along the Newton direction: at the optimum to
-             * within rounding, unless the decrement says otherwise. */
-            converged = decrement / 2 <= 1e-6 * (1.0 + fabs(f));
-            break;
-        }
-        memcpy(wk.beta, candidate, q * sizeof *wk.beta);
-        f = cs_logit_derivatives(&wk);
         if (small) {
             /* The last (full, tiny) Newton step has been taken: with
              * quadratic convergence the estimate is now exact to rounding. */
@@ -470,6 +477,8 @@ done:
     cs_free(wk.grad);
     cs_free(wk.trial);
     cs_free(wk.beta);
+    cs_free(wk.base);
+    cs_free(wk.inv_sd);
     cs_free(wk.col);
     cs_free(wk.sd);
     cs_free(wk.mean);
@@ -509,41 +518,94 @@ int custscore_logistic_predict(const double *x, size_t n, size_t p, const double
 typedef struct cs_scored {
     double score;
     double label;
-    size_t index; /* original position: a deterministic tie-break */
 } cs_scored;
 
-static int cs_scored_cmp_asc(const void *pa, const void *pb)
+/* A double's bits as an unsigned key in the same order (NaN excluded;
+ * -0 taken as +0 so that it ties with 0). */
+static inline uint64_t cs_order_key(double v)
 {
-    const cs_scored *a = pa, *b = pb;
-    if (a->score < b->score)
-        return -1;
-    if (a->score > b->score)
-        return 1;
-    return (a->index > b->index) - (a->index < b->index);
+    uint64_t u;
+    if (v == 0)
+        v = 0; /* -0 -> +0 */
+    memcpy(&u, &v, sizeof u);
+    return (u >> 63) ? ~u : u | UINT64_C(0x8000000000000000);
 }
 
-/* Copy and check (score, label) pairs; labels must be 0 or 1, scores not NaN. */
+typedef struct cs_keyed {
+    uint64_t key;
+    uint64_t index;
+} cs_keyed;
+
+/* Stable LSD radix sort by key, 11 bits a pass (6 passes, each skipped when
+ * every key has the same digit): O(n), which matters at millions of
+ * customers. */
+static int cs_radix_sort(cs_keyed *a, size_t n)
+{
+    cs_keyed *tmp = cs_mallocarray(n ? n : 1, sizeof *tmp);
+    if (!tmp)
+        return CUSTSCORE_ENOMEM;
+    cs_keyed *src = a, *dst = tmp;
+    for (unsigned shift = 0; shift < 64; shift += 11) {
+        size_t count[2048] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(src[i].key >> shift) & 2047]++;
+        if (n == 0 || count[(src[0].key >> shift) & 2047] == n)
+            continue;
+        size_t sum = 0;
+        for (size_t d = 0; d < 2048; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i].key >> shift) & 2047]++] = src[i];
+        cs_keyed *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+    cs_free(tmp);
+    return CUSTSCORE_OK;
+}
+
+/* Copy and check (score, label) pairs, sorted by score ascending (ties in
+ * input order); labels must be 0 or 1, scores not NaN. */
 static int cs_scored_make(const double *score, const double *label, size_t n, cs_scored **out,
                           double *n_pos)
 {
     *out = NULL;
     if (!score || !label || n == 0)
         return CUSTSCORE_EINVAL;
-    cs_scored *s = cs_mallocarray(n, sizeof *s);
-    if (!s)
+    cs_keyed *k = cs_mallocarray(n, sizeof *k);
+    if (!k)
         return CUSTSCORE_ENOMEM;
     double pos = 0;
     for (size_t i = 0; i < n; i++) {
         if ((label[i] != 0 && label[i] != 1) || isnan(score[i])) {
-            cs_free(s);
+            cs_free(k);
             return CUSTSCORE_EINVAL;
         }
-        s[i].score = score[i];
-        s[i].label = label[i];
-        s[i].index = i;
+        k[i].key = cs_order_key(score[i]);
+        k[i].index = i;
         pos += label[i];
     }
-    qsort(s, n, sizeof *s, cs_scored_cmp_asc);
+    cs_scored *s = NULL;
+    int rc = cs_radix_sort(k, n);
+    if (rc == 0) {
+        s = cs_mallocarray(n, sizeof *s);
+        if (!s)
+            rc = CUSTSCORE_ENOMEM;
+    }
+    if (rc) {
+        cs_free(k);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s[i].score = score[k[i].index];
+        s[i].label = label[k[i].index];
+    }
+    cs_free(k);
     *out = s;
     *n_pos = pos;
     return CUSTSCORE_OK;
@@ -552,22 +614,10 @@ static int cs_scored_make(const double *score, const double *label, size_t n, cs
 /* AUC as the Mann-Whitney statistic with mid-ranks for ties (Hanley &
  * McNeil 1982): AUC = (R_pos - n_pos (n_pos + 1) / 2) / (n_pos n_neg), the
  * probability that a random positive scores above a random negative, ties
- * counting one half. */
-int custscore_auc(const double *score, const double *label, size_t n, double *auc)
+ * counting one half. @s sorted ascending. */
+static double cs_auc_sorted(const cs_scored *s, size_t n, double n_pos)
 {
-    if (!auc)
-        return CUSTSCORE_EINVAL;
-    *auc = NAN;
-    cs_scored *s;
-    double n_pos;
-    int rc = cs_scored_make(score, label, n, &s, &n_pos);
-    if (rc)
-        return rc;
     double n_neg = (double)n - n_pos;
-    if (n_pos == 0 || n_neg == 0) {
-        cs_free(s);
-        return CUSTSCORE_EINVAL;
-    }
     double rank_sum = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
@@ -578,9 +628,73 @@ int custscore_auc(const double *score, const double *label, size_t n, double *au
         rank_sum += pos_in_group * ((double)(i + 1) + (double)j) / 2.0;
         i = j;
     }
+    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg);
+}
+
+/* Lift of the top fraction: the positive rate among the fraction*n highest
+ * scores over the overall rate. Customers tied with the last one taken enter
+ * in proportion, so the result does not depend on the order of ties. */
+static double cs_lift_sorted(const cs_scored *s, size_t n, double n_pos, double fraction)
+{
+    double k = fmax(fraction * (double)n, 1.0);
+    double taken = 0, captured = 0;
+    for (size_t end = n; end > 0 && taken < k;) {
+        size_t start = end;
+        double pos_in_group = 0;
+        while (start > 0 && s[start - 1].score == s[end - 1].score)
+            pos_in_group += s[--start].label;
+        double size = (double)(end - start);
+        double share = fmin(1.0, (k - taken) / size);
+        captured += share * pos_in_group;
+        taken += share * size;
+        end = start;
+    }
+    return (captured / k) / (n_pos / (double)n);
+}
+
+/* Calibration table: customers sorted by probability and cut into @bins
+ * groups of equal size (by rank; bin b holds ranks floor(b n / bins) ..
+ * floor((b + 1) n / bins) - 1); per bin the mean predicted probability and
+ * the observed rate (a reliability diagram in table form). */
+static void cs_calibration_sorted(const cs_scored *s, size_t n, size_t bins,
+                                  custscore_calibration_bin *out)
+{
+    for (size_t b = 0; b < bins; b++) {
+        size_t lo = (size_t)((double)b * (double)n / (double)bins);
+        size_t hi = b == bins - 1 ? n : (size_t)((double)(b + 1) * (double)n / (double)bins);
+        custscore_calibration_bin *c = &out[b];
+        memset(c, 0, sizeof *c);
+        c->n = (int64_t)(hi - lo);
+        if (hi <= lo)
+            continue;
+        double sp = 0, sy = 0;
+        for (size_t i = lo; i < hi; i++) {
+            sp += s[i].score;
+            sy += s[i].label;
+        }
+        c->p_min = s[lo].score;
+        c->p_max = s[hi - 1].score;
+        c->mean_predicted = sp / (double)(hi - lo);
+        c->observed_rate = sy / (double)(hi - lo);
+    }
+}
+
+int custscore_auc(const double *score, const double *label, size_t n, double *auc)
+{
+    if (!auc)
+        return CUSTSCORE_EINVAL;
+    *auc = NAN;
+    cs_scored *s;
+    double n_pos;
+    int rc = cs_scored_make(score, label, n, &s, &n_pos);
+    if (rc)
+        return rc;
+    if (n_pos == 0 || n_pos == (double)n)
+        rc = CUSTSCORE_EINVAL;
+    else
+        *auc = cs_auc_sorted(s, n, n_pos);
     cs_free(s);
-    *auc = (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg);
-    return CUSTSCORE_OK;
+    return rc;
 }
 
 /* Brier (1950): mean squared difference between probability and outcome. */
@@ -602,9 +716,6 @@ int custscore_brier(const double *prob, const double *label, size_t n, double *b
     return CUSTSCORE_OK;
 }
 
-/* Lift of the top fraction: the positive rate among the fraction*n highest
- * scores over the overall rate. Customers tied with the last one taken enter
- * in proportion, so the result does not depend on the order of ties. */
 int custscore_lift(const double *score, const double *label, size_t n, double fraction,
                    double *lift)
 {
@@ -618,36 +729,18 @@ int custscore_lift(const double *score, const double *label, size_t n, double fr
     int rc = cs_scored_make(score, label, n, &s, &n_pos);
     if (rc)
         return rc;
-    if (n_pos == 0) {
-        cs_free(s);
-        return CUSTSCORE_EINVAL;
-    }
-    double k = fmax(fraction * (double)n, 1.0);
-    double taken = 0, captured = 0;
-    for (size_t end = n; end > 0 && taken < k;) {
-        size_t start = end;
-        double pos_in_group = 0;
-        while (start > 0 && s[start - 1].score == s[end - 1].score)
-            pos_in_group += s[--start].label;
-        double size = (double)(end - start);
-        double share = fmin(1.0, (k - taken) / size);
-        captured += share * pos_in_group;
-        taken += share * size;
-        end = start;
-    }
+    if (n_pos == 0)
+        rc = CUSTSCORE_EINVAL;
+    else
+        *lift = cs_lift_sorted(s, n, n_pos, fraction);
     cs_free(s);
-    *lift = (captured / k) / (n_pos / (double)n);
-    return CUSTSCORE_OK;
+    return rc;
 }
 
-/* Calibration table: customers sorted by probability and cut into @bins
- * groups of equal size (by rank; bin b holds ranks floor(b n / bins) ..
- * floor((b + 1) n / bins) - 1); per bin the mean predicted probability and
- * the observed rate (a reliability diagram in table form). */
 int custscore_calibration(const double *prob, const double *label, size_t n, size_t bins,
                           custscore_calibration_bin *out)
 {
-    if (!out || bins == 0 || bins > n)
+    if (!out || bins == 0 || bins > n || !prob)
         return CUSTSCORE_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!(prob[i] >= 0 && prob[i] <= 1))
@@ -657,26 +750,31 @@ int custscore_calibration(const double *prob, const double *label, size_t n, siz
     int rc = cs_scored_make(prob, label, n, &s, &n_pos);
     if (rc)
         return rc;
-    for (size_t b = 0; b < bins; b++) {
-        size_t lo = (size_t)((double)b * (double)n / (double)bins);
-        size_t hi = (size_t)((double)(b + 1) * (double)n / (double)bins);
-        if (b == bins - 1)
-            hi = n;
-        custscore_calibration_bin *c = &out[b];
-        memset(c, 0, sizeof *c);
-        c->n = (int64_t)(hi - lo);
-        if (hi <= lo)
-            continue;
-        double sp = 0, sy = 0;
-        for (size_t i = lo; i < hi; i++) {
-            sp += s[i].score;
-            sy += s[i].label;
-        }
-        c->p_min = s[lo].score;
-        c->p_max = s[hi - 1].score;
-        c->mean_predicted = sp / (double)(hi - lo);
-        c->observed_rate = sy / (double)(hi - lo);
-    }
+    cs_calibration_sorted(s, n, bins, out);
+    cs_free(s);
+    return CUSTSCORE_OK;
+}
+
+int cs_classifier_metrics(const double *prob, const double *label, size_t n, double *auc,
+                          double *brier, double *lift_top_decile, size_t bins,
+                          custscore_calibration_bin *calibration, double *base_rate)
+{
+    *auc = *brier = *lift_top_decile = *base_rate = NAN;
+    int rc = custscore_brier(prob, label, n, brier);
+    if (rc)
+        return rc;
+    cs_scored *s;
+    double n_pos;
+    rc = cs_scored_make(prob, label, n, &s, &n_pos);
+    if (rc)
+        return rc;
+    *base_rate = n_pos / (double)n;
+    if (n_pos > 0 && n_pos < (double)n)
+        *auc = cs_auc_sorted(s, n, n_pos);
+    if (n_pos > 0)
+        *lift_top_decile = cs_lift_sorted(s, n, n_pos, 0.1);
+    if (calibration && bins > 0 && bins <= n)
+        cs_calibration_sorted(s, n, bins, calibration);
     cs_free(s);
     return CUSTSCORE_OK;
 }

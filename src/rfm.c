@@ -200,17 +200,31 @@ int cs_sort_doubles(double *v, size_t n)
 /* Hyndman & Fan (1996) type 7, written as R's quantile.default writes it
  * (index = 1 + (n - 1) p; interpolate only when x[hi] differs from x[lo]), so
  * that the floating-point result is the same as R's. */
-double cs_quantile_sorted(const double *sorted, size_t n, double p)
+/* Positions (0-based) of the two order statistics of the type 7 quantile at
+ * @p of @n values, and the weight of the upper one. */
+static void cs_type7_positions(size_t n, double p, size_t *lo, size_t *hi, double *h)
 {
     double index = 1.0 + (double)(n - 1) * p;
-    double lo = floor(index), hi = ceil(index);
-    double q = sorted[(size_t)lo - 1];
-    double x_hi = sorted[(size_t)hi - 1];
-    if (index > lo && x_hi != q) {
-        double h = index - lo;
-        q = (1.0 - h) * q + h * x_hi;
-    }
-    return q;
+    double floor_index = floor(index);
+    *lo = (size_t)floor_index - 1;
+    *hi = (size_t)ceil(index) - 1;
+    *h = index - floor_index;
+}
+
+/* R interpolates only when index > lo and x[hi] != x[lo]. */
+static double cs_type7_combine(double x_lo, double x_hi, double h)
+{
+    if (h > 0.0 && x_hi != x_lo)
+        return (1.0 - h) * x_lo + h * x_hi;
+    return x_lo;
+}
+
+double cs_quantile_sorted(const double *sorted, size_t n, double p)
+{
+    size_t lo, hi;
+    double h;
+    cs_type7_positions(n, p, &lo, &hi, &h);
+    return cs_type7_combine(sorted[lo], sorted[hi], h);
 }
 
 int custscore_quantile(const double *values, size_t n, double p, double *out)
@@ -360,6 +374,116 @@ static int cs_value_cuts(const double *values, size_t n, size_t m, int bins, dou
     return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Integer values in a small range (days, counts): a counting pass replaces
+ * the sort, with the same results (value order, ties in input order). */
+
+#define CS_COUNT_MAX_RANGE ((size_t)1 << 18)
+
+typedef struct cs_int_range {
+    bool usable;
+    double min;
+    size_t range; /* max - min + 1 */
+} cs_int_range;
+
+static void cs_int_range_of(const double *values, size_t n, size_t m, cs_int_range *r)
+{
+    r->usable = false;
+    if (m == 0)
+        return;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double v = values[i];
+        if (isnan(v))
+            continue;
+        if (v != floor(v) || fabs(v) > 9007199254740992.0)
+            return;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    double range = hi - lo + 1.0;
+    size_t limit = 4 * m + 1024 < CS_COUNT_MAX_RANGE ? 4 * m + 1024 : CS_COUNT_MAX_RANGE;
+    if (range > (double)limit)
+        return;
+    r->usable = true;
+    r->min = lo;
+    r->range = (size_t)range;
+}
+
+/* cum[b] = number of values <= min + b. */
+static size_t *cs_int_cumulative(const double *values, size_t n, const cs_int_range *r)
+{
+    size_t *cum = cs_calloc(r->range, sizeof *cum);
+    if (!cum)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(values[i]))
+            cum[(size_t)(values[i] - r->min)]++;
+    for (size_t b = 1; b < r->range; b++)
+        cum[b] += cum[b - 1];
+    return cum;
+}
+
+/* The value at 0-based position @pos of the sorted values. */
+static double cs_int_order_stat(const size_t *cum, const cs_int_range *r, size_t pos)
+{
+    size_t lo = 0, hi = r->range - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] > pos)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return r->min + (double)lo;
+}
+
+static int cs_int_value_cuts(const double *values, size_t n, size_t m, const cs_int_range *r,
+                             int bins, double offset, double *cut)
+{
+    size_t *cum = cs_int_cumulative(values, n, r);
+    if (!cum)
+        return CUSTSCORE_ENOMEM;
+    double step = 1.0 / (double)bins; /* as R's seq(0, 1, length.out = bins + 1) */
+    for (int k = 1; k < bins; k++) {
+        size_t lo, hi;
+        double h;
+        cs_type7_positions(m, (double)k * step, &lo, &hi, &h);
+        cut[k - 1] =
+            cs_type7_combine(cs_int_order_stat(cum, r, lo), cs_int_order_stat(cum, r, hi), h) +
+            offset;
+    }
+    cs_free(cum);
+    return CUSTSCORE_OK;
+}
+
+static int cs_int_score_rank(const double *values, size_t n, size_t m, const cs_int_range *r,
+                             int bins, int *scores, double *cuts)
+{
+    size_t *cum = cs_int_cumulative(values, n, r);
+    if (!cum)
+        return CUSTSCORE_ENOMEM;
+    size_t smaller = m / (size_t)bins, n_larger = m % (size_t)bins;
+    size_t larger = smaller + (n_larger > 0);
+    if (cuts) {
+        for (int k = 1; k < bins; k++) {
+            size_t q = (size_t)k; /* first position of bin k + 1 */
+            size_t start =
+                q <= n_larger ? q * larger : n_larger * larger + (q - n_larger) * smaller;
+            cuts[k - 1] = start < m ? cs_int_order_stat(cum, r, start) : NAN;
+        }
+    }
+    /* inclusive to exclusive counts: the next free position of each value */
+    for (size_t b = r->range - 1; b > 0; b--)
+        cum[b] = cum[b - 1];
+    cum[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(values[i]))
+            scores[i] = cs_ntile(cum[(size_t)(values[i] - r->min)]++, m, (size_t)bins);
+    cs_free(cum);
+    return CUSTSCORE_OK;
+}
+
 int cs_score_bins(const double *values, size_t n, const custscore_bin_options *o, int *scores,
                   double *cuts, char *err, size_t err_size)
 {
@@ -383,8 +507,13 @@ int cs_score_bins(const double *values, size_t n, const custscore_bin_options *o
                                  "score bins: value %zu is infinite", i + 1);
         m++;
     }
+    cs_int_range ints = {false, 0, 0};
+    if (!o->thresholds)
+        cs_int_range_of(values, n, m, &ints);
     if (!o->thresholds && o->ties == CUSTSCORE_TIES_RANK) {
-        if (m > 0) {
+        if (m > 0 && ints.usable) {
+            rc = cs_int_score_rank(values, n, m, &ints, bins, scores, cuts);
+        } else if (m > 0) {
             rc = cs_score_rank(values, n, m, bins, scores, cuts);
         } else if (cuts) {
             for (int k = 0; k < bins - 1; k++)
@@ -394,6 +523,8 @@ int cs_score_bins(const double *values, size_t n, const custscore_bin_options *o
         double cut[CUSTSCORE_MAX_BINS];
         if (o->thresholds)
             memcpy(cut, o->thresholds, o->n_thresholds * sizeof *cut);
+        else if (ints.usable)
+            rc = cs_int_value_cuts(values, n, m, &ints, bins, o->cut_offset, cut);
         else
             rc = cs_value_cuts(values, n, m, bins, o->cut_offset, cut);
         if (rc == CUSTSCORE_OK) {
@@ -476,13 +607,37 @@ int cs_rfm_check(const custscore_rfm_options *o, char *err, size_t err_size)
 
 /* Score one dimension; NaN in @values are missing (score 0). */
 static int cs_rfm_dimension(const char *what, const double *values, size_t n,
-                            const custscore_bin_options *b, int *scores, char *err,
-                            size_t err_size)
+                            const custscore_bin_options *b, int *scores, char *err, size_t err_size)
 {
     char why[256];
     int rc = cs_score_bins(values, n, b, scores, NULL, why, sizeof why);
     if (rc != CUSTSCORE_OK)
         return cs_value_errf(err, err_size, rc, "%s: %s", what, why);
+    return CUSTSCORE_OK;
+}
+
+int cs_rfm_score_masked(const double *recency, const double *frequency, const double *monetary,
+                        size_t n, const custscore_rfm_options *o, int *r, int *f, int *m,
+                        int *segment, char *err, size_t err_size)
+{
+    custscore_bin_options b;
+    cs_rfm_bin_options(o, o->recency_thresholds, o->n_recency_thresholds, 1, &b);
+    int rc = cs_rfm_dimension("recency", recency, n, &b, r, err, err_size);
+    if (rc == CUSTSCORE_OK) {
+        cs_rfm_bin_options(o, o->frequency_thresholds, o->n_frequency_thresholds, 0, &b);
+        rc = cs_rfm_dimension("frequency", frequency, n, &b, f, err, err_size);
+    }
+    if (rc == CUSTSCORE_OK) {
+        cs_rfm_bin_options(o, o->monetary_thresholds, o->n_monetary_thresholds, 0, &b);
+        rc = cs_rfm_dimension("monetary", monetary, n, &b, m, err, err_size);
+    }
+    if (rc != CUSTSCORE_OK || !segment)
+        return rc;
+    size_t n_rules = o->n_segments;
+    const custscore_segment_rule *rules =
+        o->segments ? o->segments : custscore_segments_default(&n_rules);
+    for (size_t i = 0; i < n; i++)
+        segment[i] = custscore_segment_match(rules, n_rules, r[i], f[i], m[i]);
     return CUSTSCORE_OK;
 }
 
@@ -501,7 +656,7 @@ int cs_rfm_score(const double *recency_days, const double *frequency, const doub
         return CUSTSCORE_OK;
     /* A customer missing any of the three is left out of all three samples,
      * so that the cut points describe the same customers. */
-    double *values = cs_mallocarray(3 * n, sizeof *values);
+    double *values = cs_mallocarray(n, 3 * sizeof *values);
     if (!values)
         return cs_value_errf(err, err_size, CUSTSCORE_ENOMEM, "rfm score: out of memory");
     double *rv = values, *fv = values + n, *mv = values + 2 * n;
@@ -511,31 +666,14 @@ int cs_rfm_score(const double *recency_days, const double *frequency, const doub
         fv[i] = missing ? NAN : frequency[i];
         mv[i] = missing ? NAN : monetary[i];
     }
-    custscore_bin_options b;
-    cs_rfm_bin_options(o, o->recency_thresholds, o->n_recency_thresholds, 1, &b);
-    rc = cs_rfm_dimension("recency", rv, n, &b, r, err, err_size);
-    if (rc == CUSTSCORE_OK) {
-        cs_rfm_bin_options(o, o->frequency_thresholds, o->n_frequency_thresholds, 0, &b);
-        rc = cs_rfm_dimension("frequency", fv, n, &b, f, err, err_size);
-    }
-    if (rc == CUSTSCORE_OK) {
-        cs_rfm_bin_options(o, o->monetary_thresholds, o->n_monetary_thresholds, 0, &b);
-        rc = cs_rfm_dimension("monetary", mv, n, &b, m, err, err_size);
-    }
+    rc = cs_rfm_score_masked(rv, fv, mv, n, o, r, f, m, segment, err, err_size);
     cs_free(values);
-    if (rc != CUSTSCORE_OK || !segment)
-        return rc;
-    size_t n_rules = o->n_segments;
-    const custscore_segment_rule *rules =
-        o->segments ? o->segments : custscore_segments_default(&n_rules);
-    for (size_t i = 0; i < n; i++)
-        segment[i] = custscore_segment_match(rules, n_rules, r[i], f[i], m[i]);
-    return CUSTSCORE_OK;
+    return rc;
 }
 
-int custscore_rfm_score(const double *recency_days, const double *frequency,
-                        const double *monetary, size_t n, const custscore_rfm_options *options,
-                        int *r, int *f, int *m, int *segment)
+int custscore_rfm_score(const double *recency_days, const double *frequency, const double *monetary,
+                        size_t n, const custscore_rfm_options *options, int *r, int *f, int *m,
+                        int *segment)
 {
     return cs_rfm_score(recency_days, frequency, monetary, n, options, r, f, m, segment, NULL, 0);
 }

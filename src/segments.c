@@ -52,11 +52,19 @@ void custscore_segments_free(custscore_segments *segments)
 /* ---------------------------------------------------------------------- */
 /* CSV parser */
 
-enum { CS_SEG_NAME, CS_SEG_R_MIN, CS_SEG_R_MAX, CS_SEG_F_MIN, CS_SEG_F_MAX, CS_SEG_M_MIN,
-       CS_SEG_M_MAX, CS_SEG__COLUMNS };
+enum {
+    CS_SEG_NAME,
+    CS_SEG_R_MIN,
+    CS_SEG_R_MAX,
+    CS_SEG_F_MIN,
+    CS_SEG_F_MAX,
+    CS_SEG_M_MIN,
+    CS_SEG_M_MAX,
+    CS_SEG__COLUMNS
+};
 
-static const char *const cs_seg_column[CS_SEG__COLUMNS] = {
-    "segment", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max"};
+static const char *const cs_seg_column[CS_SEG__COLUMNS] = {"segment", "r_min", "r_max", "f_min",
+                                                           "f_max",   "m_min", "m_max"};
 
 /* A rule while parsing: the name is an offset into the pool. */
 typedef struct cs_seg_parsed {
@@ -101,8 +109,8 @@ static int cs_seg_fail(cs_seg_parser *p, int code, int64_t line, size_t column, 
 {
     int shown = value_len > 40 ? 40 : (int)value_len;
     if (field)
-        return cs_value_errf(p->err, p->err_size, code, "%s:%lld:%zu: %s: \"%.*s%s\": %s",
-                             p->name, (long long)line, column, field, shown, value,
+        return cs_value_errf(p->err, p->err_size, code, "%s:%lld:%zu: %s: \"%.*s%s\": %s", p->name,
+                             (long long)line, column, field, shown, value,
                              value_len > 40 ? "..." : "", reason);
     return cs_value_errf(p->err, p->err_size, code, "%s:%lld: %s", p->name, (long long)line,
                          reason);
@@ -169,8 +177,7 @@ static int cs_seg_row(cs_seg_parser *p, const cs_csv_record *rec)
 {
     if (rec->nfields != p->nfields) {
         char reason[96];
-        snprintf(reason, sizeof reason, "expected %zu fields, found %zu", p->nfields,
-                 rec->nfields);
+        snprintf(reason, sizeof reason, "expected %zu fields, found %zu", p->nfields, rec->nfields);
         return cs_seg_fail(p, CUSTSCORE_EINVAL, rec->line, 0, NULL, NULL, 0, reason);
     }
     if (p->count >= CUSTSCORE_MAX_SEGMENT_RULES)
@@ -236,8 +243,7 @@ static int cs_seg_build(cs_seg_parser *p, custscore_segments **out)
     size_t rules = p->count * sizeof(custscore_segment_rule);
     custscore_segments *s = cs_malloc(head + rules + p->pool_len);
     if (!s)
-        return cs_value_errf(p->err, p->err_size, CUSTSCORE_ENOMEM, "%s: out of memory",
-                             p->name);
+        return cs_value_errf(p->err, p->err_size, CUSTSCORE_ENOMEM, "%s: out of memory", p->name);
     s->count = p->count;
     s->rules = (custscore_segment_rule *)(void *)((char *)s + head);
     char *names = (char *)s + head + rules;
@@ -287,8 +293,8 @@ static int cs_seg_read(cs_csv *csv, cs_seg_parser *p)
         if (rec.raw_len > 0 && rec.raw[0] == '#')
             continue;
         if (rc == CS_CSV_BAD_RECORD)
-            return cs_value_errf(p->err, p->err_size, CUSTSCORE_EINVAL, "%s:%lld:%d: %s",
-                                 p->name, (long long)rec.line, bad_column,
+            return cs_value_errf(p->err, p->err_size, CUSTSCORE_EINVAL, "%s:%lld:%d: %s", p->name,
+                                 (long long)rec.line, bad_column,
                                  why ? why : "malformed CSV record");
         if (first) {
             first = false;

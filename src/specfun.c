@@ -46,14 +46,14 @@ double cs_lbeta(double a, double b)
     return cs_lgamma(a) + cs_lgamma(b) - cs_lgamma(a + b);
 }
 
-/* Digamma for x > 0: the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 6,
+/* Digamma for x > 0: the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 10,
  * then the asymptotic series (A&S 6.3.18) to the 1/x^14 term. */
 double cs_digamma(double x)
 {
     if (!(x > 0.0))
         return NAN;
     double acc = 0.0;
-    while (x < 6.0) {
+    while (x < 10.0) {
         acc -= 1.0 / x;
         x += 1.0;
     }

@@ -80,7 +80,7 @@ void cs_whale_summary_sorted(const double *sorted_desc, size_t n, custscore_whal
     s->total_profit = total;
     s->peak_profit = positive;
     s->peak_height = total > 0.0 ? positive / total : NAN;
-    s->loss_tail = -negative;
+    s->loss_tail = negative < 0.0 ? -negative : 0.0; /* never -0 */
     s->peak_customer_share = n > 0 ? (double)s->peak_customers / (double)n : 0.0;
     s->loss_customer_share = n > 0 ? (double)s->loss_customers / (double)n : 0.0;
 }
@@ -88,8 +88,7 @@ void cs_whale_summary_sorted(const double *sorted_desc, size_t n, custscore_whal
 int custscore_whale_curve(const double *profit, size_t n, size_t n_points, double *customer_share,
                           double *profit_share, custscore_whale_summary *summary)
 {
-    if ((n > 0 && !profit) || n_points == 1 ||
-        (n_points > 1 && (!customer_share || !profit_share)))
+    if ((n > 0 && !profit) || n_points == 1 || (n_points > 1 && (!customer_share || !profit_share)))
         return CUSTSCORE_EINVAL;
     if (cs_check_finite(profit, n) != CUSTSCORE_OK)
         return CUSTSCORE_EINVAL;
@@ -135,8 +134,8 @@ int custscore_whale_curve(const double *profit, size_t n, size_t n_points, doubl
 static const double cs_default_tier_cuts[] = {0.2, 0.5};
 static const char *const cs_default_tier_names[] = {"key", "ordinary", "small", "loss-making"};
 static const char *const cs_generic_tier_names[CUSTSCORE_MAX_TIERS] = {
-    "tier1",  "tier2",  "tier3",  "tier4",  "tier5",  "tier6",  "tier7",  "tier8",
-    "tier9",  "tier10", "tier11", "tier12", "tier13", "tier14", "tier15", "tier16"};
+    "tier1", "tier2",  "tier3",  "tier4",  "tier5",  "tier6",  "tier7",  "tier8",
+    "tier9", "tier10", "tier11", "tier12", "tier13", "tier14", "tier15", "tier16"};
 
 /* The cut points in effect. */
 static const double *cs_tier_cuts(const custscore_tier_options *o, size_t *n)
@@ -237,8 +236,7 @@ const char *custscore_tier_name(const custscore_tier_options *options, int tier)
 
 /* Tier of the customer at position @j of the descending profit ranking of
  * @n customers (percentile mode). */
-static int cs_percentile_tier(size_t j, size_t n, double profit, const double *cuts,
-                              size_t n_cuts)
+static int cs_percentile_tier(size_t j, size_t n, double profit, const double *cuts, size_t n_cuts)
 {
     if (profit < 0.0)
         return (int)n_cuts + 1;

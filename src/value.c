@@ -157,8 +157,7 @@ static int cs_value_inputs_check(const custscore_order_arrays *in, custscore_val
 
 /* Rank, share, tier and whale summary from one descending sort of profit. */
 static int cs_value_profit(custscore_value *out, size_t n, const custscore_tier_options *tiers,
-                           double *profit, size_t *order, int *tier,
-                           custscore_whale_summary *whale)
+                           double *profit, size_t *order, int *tier, custscore_whale_summary *whale)
 {
     double total = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -218,12 +217,12 @@ static int cs_value_core(const custscore_order_arrays *in, int64_t as_of,
     }
     double *recency = values, *frequency = values + n, *monetary = values + 2 * n;
     for (size_t i = 0; i < n && rc == CUSTSCORE_OK; i++)
-        rc = cs_value_customer(in, i, &pass, &out[i], recency, frequency, monetary, err,
-                               err_size);
+        rc = cs_value_customer(in, i, &pass, &out[i], recency, frequency, monetary, err, err_size);
     if (rc != CUSTSCORE_OK)
         goto done;
     int *r = scores, *f = scores + n, *m = scores + 2 * n, *segment = scores + 3 * n;
-    rc = cs_rfm_score(recency, frequency, monetary, n, &o->rfm, r, f, m, segment, err, err_size);
+    rc = cs_rfm_score_masked(recency, frequency, monetary, n, &o->rfm, r, f, m, segment, err,
+                             err_size);
     if (rc != CUSTSCORE_OK)
         goto done;
     size_t n_rules = o->rfm.n_segments;
@@ -345,8 +344,8 @@ int custscore_value_whale(custscore *db, int64_t as_of, const custscore_value_op
     if (profit) {
         for (size_t i = 0; i < h.n_customers; i++)
             profit[i] = rows[i].profit;
-        rc = custscore_whale_curve(profit, h.n_customers, n_points, customer_share,
-                                   profit_share, summary);
+        rc = custscore_whale_curve(profit, h.n_customers, n_points, customer_share, profit_share,
+                                   summary);
         if (rc != CUSTSCORE_OK)
             rc = cs_error(db, rc, "custscore_value_whale: %s", custscore_errstr(rc));
     } else {

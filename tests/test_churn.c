@@ -708,6 +708,10 @@ static void print_card(const char *what, const custscore_churn_card *card)
            "Brier %.4f, top-decile lift %.3f\n",
            what, (long long)card->n_train, (long long)card->n_holdout, card->base_rate,
            card->train_auc, card->auc, card->brier, card->lift_top_decile);
+    for (size_t j = 0; j < card->n_coefs; j++)
+        printf("  %-36s coefficient %9.4f (se %.4f), per sd %8.4f\n", card->coefs[j].name,
+               card->coefs[j].coefficient, card->coefs[j].std_error,
+               card->coefs[j].std_coefficient);
 }
 
 START_TEST(test_telco_label)
@@ -825,10 +829,13 @@ START_TEST(test_cdnow_holdout)
     int64_t as_of;
     ck_assert_int_eq(custscore_parse_time("1997-09-30", NULL, &as_of), 0);
 
-    /* BTYD scores: 1 - P(alive) and P(X(39 weeks) = 0 | history). */
-    const custscore_model models[] = {CUSTSCORE_MODEL_BGNBD, CUSTSCORE_MODEL_MBGNBD};
+    /* BTYD scores: 1 - P(alive) and P(X(39 weeks) = 0 | history), for each
+     * purchase model. Pareto/NBD is fitted last, so it is the "latest" BTYD
+     * model behind the early-warning model's p_alive feature. */
+    const custscore_model models[] = {CUSTSCORE_MODEL_BGNBD, CUSTSCORE_MODEL_MBGNBD,
+                                      CUSTSCORE_MODEL_PNBD};
     double best_btyd = 0, best_no_purchase = 0;
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
         custscore_fit_options fo = CUSTSCORE_FIT_OPTIONS_INIT;
         fo.model = models[k];
         fo.unit = CUSTSCORE_UNIT_WEEK;
@@ -843,11 +850,11 @@ START_TEST(test_cdnow_holdout)
             ck_assert_msg(custscore_churn_score_each(db, as_of, &o, collect, &c) == 0, "%s",
                           custscore_errmsg(db));
             double auc = auc_of(&c, (const char *const *)buyers, n_buyers, NULL);
-            printf("CDNOW %s holdout AUC of %s: %.4f (n %zu)\n", small ? "sample" : "master",
+            printf("CDNOW %s holdout AUC of %-28s %-7s %.4f (n %zu)\n",
+                   small ? "sample" : "master",
                    method == CUSTSCORE_CHURN_BTYD ? "P(X(39 weeks)=0 | history)"
                                                   : "1 - P(alive)",
-                   auc, c.n);
-            printf("  (model %s)\n", name);
+                   name, auc, c.n);
             best_btyd = fmax(best_btyd, auc);
             if (method == CUSTSCORE_CHURN_BTYD)
                 best_no_purchase = fmax(best_no_purchase, auc);

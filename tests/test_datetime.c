@@ -103,8 +103,10 @@ END_TEST
 
 START_TEST(test_civil_roundtrip)
 {
-    /* Every day from 1600 to 2400 round-trips. */
-    int64_t start = cs_days_from_civil(1600, 1, 1), end = cs_days_from_civil(2400, 12, 31);
+    /* Every day from 1600 to 2400 round-trips (1900-2100 under valgrind). */
+    bool slow = tu_under_valgrind();
+    int64_t start = cs_days_from_civil(slow ? 1900 : 1600, 1, 1),
+            end = cs_days_from_civil(slow ? 2100 : 2400, 12, 31);
     for (int64_t z = start; z <= end; z++) {
         int64_t y;
         unsigned m, d;

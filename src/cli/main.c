@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"summary", cmd_summary, "per-customer summary (x, t_x, T, revenue, ...) as of a date"},
     {"demo", cmd_demo, "build a store from bundled sample data and show what custscore does"},
     {"retention", cmd_retention, "cohort retention and loyalty indicators (--by month)"},
+    {"value", cmd_value, "RFM scores, segments, profit, tiers, lifecycle; --whale curve"},
     /* @@CLI_COMMANDS@@ */
 };
 

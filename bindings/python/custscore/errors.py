@@ -17,7 +17,7 @@ from __future__ import annotations
 __all__ = [
     "Error", "InvalidInput", "OutOfMemory", "IOFailure", "Busy", "Corrupt",
     "NotFound", "NoModel", "NoConvergence", "SchemaTooNew", "ReadOnly",
-    "OutOfRange", "InternalError", "Unavailable", "error_class", "CODES",
+    "OutOfRange", "InternalError", "Unavailable", "Closed", "error_class", "CODES",
 ]
 
 #: The C error codes (``enum custscore_error``), by name.
@@ -132,6 +132,10 @@ class InternalError(Error):
 class Unavailable(Error, NotImplementedError):
     """The loaded libcustscore does not export a function these bindings
     declare (the library is older than the bindings)."""
+
+
+class Closed(Error, ValueError):
+    """A :class:`custscore.Store` was used after it was closed."""
 
 
 _BY_CODE = {cls.c_code: cls for cls in (

@@ -1,0 +1,952 @@
+"""Low-level ctypes declarations of libcustscore (include/custscore.h).
+
+This module finds and loads the shared library, mirrors the header's structs
+as ``ctypes.Structure`` classes and declares every C function once, with its
+``argtypes``, ``restype`` and an ``errcheck`` that turns a negative return
+code into a :class:`custscore.Error` subclass carrying the C message (the
+python-libarchive-c ``ffi.py`` pattern). The Pythonic API is built on top of
+it (store.py, models.py, value.py); use this module directly only for what
+that API does not cover.
+
+Library discovery, first match wins:
+
+1. ``$CUSTSCORE_LIBRARY``: a path to the library file;
+2. a library placed next to this package (``libcustscore.so.0``,
+   ``libcustscore.so``, ``libcustscore.dylib``, ``custscore.dll``);
+3. the system: ``ctypes.util.find_library('custscore')``.
+
+``ImportError`` lists what was tried. The run-time library's major version
+must be :data:`WRITTEN_FOR_MAJOR`. Functions declared here but missing from
+an older library are replaced by stubs raising :class:`custscore.Unavailable`;
+:func:`available` tells which.
+
+ctypes releases the GIL for the duration of every call into a ``CDLL``, so
+long C calls (imports, fits, scoring) let other Python threads run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_double, c_int, c_int64,
+                    c_size_t, c_uint, c_uint64, c_void_p)
+
+from . import errors
+
+#: The C API version these bindings were written for (CUSTSCORE_VERSION_*).
+WRITTEN_FOR = (0, 1, 0)
+WRITTEN_FOR_MAJOR = WRITTEN_FOR[0]
+
+# ---------------------------------------------------------------------------
+# Constants mirrored from the header.
+
+OPEN_READWRITE = 0x0
+OPEN_READONLY = 0x1
+OPEN_CREATE = 0x2
+SCHEMA_VERSION = 1
+MAX_KEY = 255
+MAX_BINS = 9
+MAX_TIERS = 16
+MAX_SEGMENT_RULES = 1000
+MAX_PARAMS = 4
+MODEL_NAME_SIZE = 64
+SEGMENT_OTHERS = "Others"
+
+UNIT = {"day": 1, "week": 2, "month": 3, "year": 4}
+KIND = {"orders": 1, "customers": 2, "responses": 3, "complaints": 4}
+ZERO_REVENUE = {"adjustment": 0, "purchase": 1}
+TIES = {"value": 1, "rank": 2}
+FREQUENCY_BASIS = {"occasions": 1, "orders": 2}
+MONETARY_BASIS = {"total": 1, "mean": 2}
+TIER_MODE = {"percentile": 1, "absolute": 2}
+LIFECYCLE = {"prospect": 0, "new": 1, "growing": 2, "mature": 3, "declining": 4, "lapsed": 5}
+MODEL = {"bgnbd": 1, "mbgnbd": 2, "pnbd": 3, "gg": 4}
+FIT_STATUS = {"converged": 0, "max_iterations": 1, "line_search": 2, "not_finite": 3,
+              "at_bound": 4, "singular": 5}
+PLS_SCHEME = {"path": 1, "centroid": 2, "factorial": 3}
+PLS_MODE = {"mode_a": 0, "mode_b": 1}
+PLS_SCALING = {"standardize": 0, "center": 1}
+PLS_MISSING = {"missing_mean": 0, "missing_listwise": 1}
+CSI_BY = {"none": 0, "month": 1, "quarter": 2, "year": 3, "attribute": 4}
+CSI_STATUS = {"ok": 0, "fixed_weights": 1, "negative_weight": 2, "no_convergence": 3,
+              "no_data": 4}
+SERVQUAL = {"tangibles": 0, "reliability": 1, "responsiveness": 2, "assurance": 3,
+            "empathy": 4}
+KANO = {"attractive": 0, "one_dimensional": 1, "must_be": 2, "indifferent": 3, "reverse": 4,
+        "questionable": 5}
+SERVQUAL_DIMENSIONS = 5
+KANO_CATEGORIES = 6
+
+IMPORT_OPTIONS_VERSION = 1
+SUMMARY_OPTIONS_VERSION = 1
+BIN_OPTIONS_VERSION = 1
+RFM_OPTIONS_VERSION = 1
+TIER_OPTIONS_VERSION = 1
+LIFECYCLE_OPTIONS_VERSION = 1
+VALUE_OPTIONS_VERSION = 1
+FIT_OPTIONS_VERSION = 1
+CLV_OPTIONS_VERSION = 1
+LOGISTIC_OPTIONS_VERSION = 1
+RETENTION_OPTIONS_VERSION = 1
+PLS_OPTIONS_VERSION = 1
+CSI_OPTIONS_VERSION = 1
+
+# ---------------------------------------------------------------------------
+# Types. Every struct carries _c_name_, the C typedef it mirrors (the layout
+# test compares sizeof/offsetof of each field with a C program).
+
+
+class Handle(Structure):
+    """Opaque ``custscore`` store handle; only ever used through a pointer."""
+    _c_name_ = "custscore"
+
+
+HandleP = POINTER(Handle)
+c_double_p = POINTER(c_double)
+c_int_p = POINTER(c_int)
+c_int64_p = POINTER(c_int64)
+c_size_t_p = POINTER(c_size_t)
+
+
+class Order(Structure):
+    _c_name_ = "custscore_order"
+    _fields_ = [("customer", c_char_p), ("order_key", c_char_p), ("ts", c_int64),
+                ("revenue", c_double), ("cost", c_double), ("has_cost", c_int)]
+
+
+REJECT_FN = CFUNCTYPE(c_int, c_int64, c_int, c_char_p, c_void_p)
+
+
+class ImportOptions(Structure):
+    _c_name_ = "custscore_import_options"
+    _fields_ = [("version", c_uint), ("delimiter", c_char), ("whitespace", c_int),
+                ("no_header", c_int), ("map", c_char_p), ("date_format", c_char_p),
+                ("skip_bad", c_int), ("rejects_path", c_char_p), ("on_reject", REJECT_FN),
+                ("payload", c_void_p), ("cancel_prefix", c_char_p), ("wide", c_int),
+                ("customer_column", c_char_p), ("date_column", c_char_p),
+                ("default_ts", c_int64)]
+    _defaults_ = {"version": IMPORT_OPTIONS_VERSION, "delimiter": b","}
+
+
+class ImportReport(Structure):
+    _c_name_ = "custscore_import_report"
+    _fields_ = [("lines", c_int64), ("records", c_int64), ("added", c_int64),
+                ("replaced", c_int64), ("rejected", c_int64)]
+
+
+class Summary(Structure):
+    _c_name_ = "custscore_summary"
+    _fields_ = [("customer", c_char_p), ("first", c_int64), ("last", c_int64), ("x", c_int64),
+                ("t_x", c_double), ("T", c_double), ("orders", c_int64), ("revenue", c_double),
+                ("cost", c_double), ("profit", c_double), ("mean_repeat_spend", c_double)]
+
+
+class SummaryOptions(Structure):
+    _c_name_ = "custscore_summary_options"
+    _fields_ = [("version", c_uint), ("unit", c_int), ("zero", c_int)]
+    _defaults_ = {"version": SUMMARY_OPTIONS_VERSION, "unit": UNIT["week"],
+                  "zero": ZERO_REVENUE["adjustment"]}
+
+
+SUMMARY_FN = CFUNCTYPE(c_int, POINTER(Summary), c_void_p)
+
+
+class BinOptions(Structure):
+    _c_name_ = "custscore_bin_options"
+    _fields_ = [("version", c_uint), ("bins", c_int), ("ties", c_int), ("reverse", c_int),
+                ("cut_offset", c_double), ("thresholds", c_double_p),
+                ("n_thresholds", c_size_t)]
+    _defaults_ = {"version": BIN_OPTIONS_VERSION, "bins": 5, "ties": TIES["value"],
+                  "cut_offset": 1.0}
+
+
+class SegmentRule(Structure):
+    _c_name_ = "custscore_segment_rule"
+    _fields_ = [("name", c_char_p), ("r_min", c_int), ("r_max", c_int), ("f_min", c_int),
+                ("f_max", c_int), ("m_min", c_int), ("m_max", c_int)]
+
+
+class Segments(Structure):
+    _c_name_ = "custscore_segments"
+    _fields_ = [("count", c_size_t), ("rules", POINTER(SegmentRule))]
+
+
+class RfmOptions(Structure):
+    _c_name_ = "custscore_rfm_options"
+    _fields_ = [("version", c_uint), ("bins", c_int), ("ties", c_int), ("cut_offset", c_double),
+                ("recency_thresholds", c_double_p), ("n_recency_thresholds", c_size_t),
+                ("frequency_thresholds", c_double_p), ("n_frequency_thresholds", c_size_t),
+                ("monetary_thresholds", c_double_p), ("n_monetary_thresholds", c_size_t),
+                ("frequency", c_int), ("monetary", c_int),
+                ("segments", POINTER(SegmentRule)), ("n_segments", c_size_t)]
+    _defaults_ = {"version": RFM_OPTIONS_VERSION, "bins": 5, "ties": TIES["value"],
+                  "cut_offset": 1.0, "frequency": FREQUENCY_BASIS["occasions"],
+                  "monetary": MONETARY_BASIS["total"]}
+
+
+class WhaleSummary(Structure):
+    _c_name_ = "custscore_whale_summary"
+    _fields_ = [("customers", c_int64), ("total_profit", c_double), ("peak_profit", c_double),
+                ("peak_height", c_double), ("peak_customers", c_int64),
+                ("peak_customer_share", c_double), ("loss_tail", c_double),
+                ("loss_customers", c_int64), ("loss_customer_share", c_double),
+                ("zero_customers", c_int64)]
+
+
+class TierOptions(Structure):
+    _c_name_ = "custscore_tier_options"
+    _fields_ = [("version", c_uint), ("mode", c_int), ("cuts", c_double_p), ("n_cuts", c_size_t),
+                ("names", POINTER(c_char_p)), ("n_names", c_size_t), ("ties", c_int)]
+    _defaults_ = {"version": TIER_OPTIONS_VERSION, "mode": TIER_MODE["percentile"],
+                  "ties": TIES["rank"]}
+
+
+class LifecycleOptions(Structure):
+    _c_name_ = "custscore_lifecycle_options"
+    _fields_ = [("version", c_uint), ("unit", c_int), ("window", c_double),
+                ("lapse_after", c_double), ("new_max_repeats", c_int),
+                ("overdue_factor", c_double), ("trend_tolerance", c_double)]
+    _defaults_ = {"version": LIFECYCLE_OPTIONS_VERSION, "unit": UNIT["month"], "window": 12.0,
+                  "lapse_after": 12.0, "new_max_repeats": 1, "overdue_factor": 2.0,
+                  "trend_tolerance": 0.2}
+
+
+class ValueOptions(Structure):
+    _c_name_ = "custscore_value_options"
+    _fields_ = [("version", c_uint), ("rfm", RfmOptions), ("tiers", TierOptions),
+                ("lifecycle", LifecycleOptions), ("profit_window", c_double),
+                ("profit_window_unit", c_int), ("zero", c_int)]
+    _defaults_ = {"version": VALUE_OPTIONS_VERSION, "profit_window": 12.0,
+                  "profit_window_unit": UNIT["month"], "zero": ZERO_REVENUE["adjustment"]}
+
+
+class Value(Structure):
+    _c_name_ = "custscore_value"
+    _fields_ = [("customer", c_char_p), ("recency_days", c_int64), ("frequency", c_int64),
+                ("monetary", c_double), ("r", c_int), ("f", c_int), ("m", c_int),
+                ("rfm_score", c_int), ("segment", c_char_p), ("segment_index", c_int),
+                ("revenue", c_double), ("cost", c_double), ("profit", c_double),
+                ("profit_share", c_double), ("profit_rank", c_int64), ("tier", c_int),
+                ("tier_name", c_char_p), ("lifecycle", c_int), ("first", c_int64),
+                ("last", c_int64), ("orders", c_int64)]
+
+
+class OrderArrays(Structure):
+    _c_name_ = "custscore_order_arrays"
+    _fields_ = [("n_customers", c_size_t), ("customer", POINTER(c_char_p)),
+                ("offset", c_size_t_p), ("ts", c_int64_p), ("revenue", c_double_p),
+                ("cost", c_double_p)]
+
+
+VALUE_FN = CFUNCTYPE(c_int, POINTER(Value), c_void_p)
+
+
+class BtydParams(Structure):
+    _c_name_ = "custscore_btyd_params"
+    _fields_ = [("model", c_int), ("r", c_double), ("alpha", c_double), ("a", c_double),
+                ("b", c_double), ("s", c_double), ("beta", c_double)]
+
+
+class GgParams(Structure):
+    _c_name_ = "custscore_gg_params"
+    _fields_ = [("p", c_double), ("q", c_double), ("gamma", c_double)]
+
+
+class FitOptions(Structure):
+    _c_name_ = "custscore_fit_options"
+    _fields_ = [("version", c_uint), ("model", c_int), ("unit", c_int), ("penalty", c_double),
+                ("starts", c_int), ("max_iterations", c_int), ("tolerance", c_double),
+                ("name", c_char_p), ("no_store", c_int), ("zero", c_int)]
+    _defaults_ = {"version": FIT_OPTIONS_VERSION, "model": MODEL["bgnbd"], "unit": UNIT["week"],
+                  "zero": ZERO_REVENUE["adjustment"]}
+
+
+class FitInfo(Structure):
+    _c_name_ = "custscore_fit_info"
+    _fields_ = [("model", c_int), ("unit", c_int), ("name", c_char * MODEL_NAME_SIZE),
+                ("model_id", c_int64), ("as_of", c_int64), ("fitted_at", c_int64),
+                ("n_params", c_int), ("param_name", c_char_p * MAX_PARAMS),
+                ("param", c_double * MAX_PARAMS), ("std_error", c_double * MAX_PARAMS),
+                ("cov_log", (c_double * MAX_PARAMS) * MAX_PARAMS), ("btyd", BtydParams),
+                ("gg", GgParams), ("loglik", c_double), ("aic", c_double), ("bic", c_double),
+                ("n", c_int64), ("n_unique", c_int64), ("n_excluded", c_int64),
+                ("repeat_purchases", c_double), ("status", c_int), ("iterations", c_int),
+                ("evaluations", c_int), ("gradient_norm", c_double), ("starts", c_int),
+                ("starts_converged", c_int), ("starts_agreeing", c_int), ("penalty", c_double),
+                ("time_scale", c_double), ("spend_frequency_corr", c_double),
+                ("mean_spend", c_double), ("zero", c_int)]
+
+
+class ClvOptions(Structure):
+    _c_name_ = "custscore_clv_options"
+    _fields_ = [("version", c_uint), ("horizon", c_double), ("horizon_unit", c_int),
+                ("discount_rate", c_double), ("margin", c_double), ("interval_level", c_double),
+                ("interval_draws", c_int), ("seed", c_uint64), ("purchase_model", c_char_p),
+                ("spend_model", c_char_p)]
+    _defaults_ = {"version": CLV_OPTIONS_VERSION, "horizon": 12.0, "horizon_unit": UNIT["month"],
+                  "discount_rate": 0.10, "margin": 0.0, "interval_level": 0.90,
+                  "interval_draws": 200, "seed": 1}
+
+
+class ClvRow(Structure):
+    _c_name_ = "custscore_clv_row"
+    _fields_ = [("customer", c_char_p), ("x", c_int64), ("t_x", c_double), ("T", c_double),
+                ("mean_spend", c_double), ("p_alive", c_double),
+                ("expected_purchases", c_double), ("expected_spend", c_double),
+                ("clv", c_double), ("clv_low", c_double), ("clv_high", c_double)]
+
+
+class ClvInfo(Structure):
+    _c_name_ = "custscore_clv_info"
+    _fields_ = [("purchase_model", c_int), ("unit", c_int),
+                ("purchase_model_name", c_char * MODEL_NAME_SIZE),
+                ("spend_model_name", c_char * MODEL_NAME_SIZE), ("purchase_model_id", c_int64),
+                ("spend_model_id", c_int64), ("as_of", c_int64), ("horizon", c_double),
+                ("horizon_unit", c_int), ("horizon_in_unit", c_double), ("periods", c_int),
+                ("discount_rate", c_double), ("margin", c_double),
+                ("margin_from_costs", c_int), ("interval_level", c_double),
+                ("interval_draws", c_int), ("seed", c_uint64), ("customers", c_int64),
+                ("total_clv", c_double)]
+
+
+CLV_FN = CFUNCTYPE(c_int, POINTER(ClvRow), c_void_p)
+
+
+class HoldoutRow(Structure):
+    _c_name_ = "custscore_holdout_row"
+    _fields_ = [("x", c_int64), ("customers", c_int64), ("actual", c_double),
+                ("predicted", c_double)]
+
+
+class HoldoutCustomer(Structure):
+    _c_name_ = "custscore_holdout_customer"
+    _fields_ = [("customer", c_char_p), ("x", c_int64), ("t_x", c_double), ("T", c_double),
+                ("actual", c_int64), ("predicted", c_double)]
+
+
+HOLDOUT_FN = CFUNCTYPE(c_int, POINTER(HoldoutCustomer), c_void_p)
+
+
+class HoldoutReport(Structure):
+    _c_name_ = "custscore_holdout_report"
+    _fields_ = [("calibration_end", c_int64), ("holdout_end", c_int64),
+                ("holdout_length", c_double), ("fit", FitInfo), ("customers", c_int64),
+                ("actual_total", c_double), ("predicted_total", c_double), ("mae", c_double),
+                ("rmse", c_double), ("correlation", c_double), ("n_rows", c_size_t),
+                ("rows", POINTER(HoldoutRow))]
+
+
+class LogisticOptions(Structure):
+    _c_name_ = "custscore_logistic_options"
+    _fields_ = [("version", c_uint), ("l2", c_double), ("max_iterations", c_int),
+                ("tolerance", c_double)]
+    _defaults_ = {"version": LOGISTIC_OPTIONS_VERSION, "l2": 1.0, "max_iterations": 100,
+                  "tolerance": 1e-10}
+
+
+class LogisticInfo(Structure):
+    _c_name_ = "custscore_logistic_info"
+    _fields_ = [("iterations", c_int), ("converged", c_int), ("loglik", c_double),
+                ("penalty", c_double), ("n", c_int64), ("base_rate", c_double),
+                ("n_constant", c_size_t)]
+
+
+class CalibrationBin(Structure):
+    _c_name_ = "custscore_calibration_bin"
+    _fields_ = [("n", c_int64), ("p_min", c_double), ("p_max", c_double),
+                ("mean_predicted", c_double), ("observed_rate", c_double)]
+
+
+class PlsModel(Structure):
+    _c_name_ = "custscore_pls_model"
+    _fields_ = [("n_constructs", c_size_t), ("item_construct", c_int_p), ("mode", c_int_p),
+                ("paths", c_int_p)]
+
+
+class PlsOptions(Structure):
+    _c_name_ = "custscore_pls_options"
+    _fields_ = [("version", c_uint), ("scheme", c_int), ("scaling", c_int), ("variance_n", c_int),
+                ("tolerance", c_double), ("max_iterations", c_int), ("missing", c_int),
+                ("no_sign_fix", c_int), ("bootstrap", c_int), ("seed", c_uint64),
+                ("level", c_double), ("no_scores", c_int)]
+    _defaults_ = {"version": PLS_OPTIONS_VERSION, "scheme": PLS_SCHEME["path"],
+                  "scaling": PLS_SCALING["standardize"], "tolerance": 1e-7,
+                  "max_iterations": 300, "missing": PLS_MISSING["missing_mean"], "level": 0.95}
+
+
+class PlsResult(Structure):
+    _c_name_ = "custscore_pls_result"
+    _fields_ = [("n_rows", c_size_t), ("n_dropped", c_size_t), ("n_items", c_size_t),
+                ("n_constructs", c_size_t), ("converged", c_int), ("iterations", c_int),
+                ("last_change", c_double), ("item_column", c_size_t_p),
+                ("item_construct", c_int_p), ("rows", c_size_t_p), ("item_mean", c_double_p),
+                ("item_sd", c_double_p), ("weights", c_double_p), ("raw_weights", c_double_p),
+                ("index_weights", c_double_p), ("loadings", c_double_p),
+                ("cross_loadings", c_double_p), ("paths", c_double_p),
+                ("total_effects", c_double_p), ("r2", c_double_p), ("r2_adj", c_double_p),
+                ("alpha", c_double_p), ("rho_c", c_double_p), ("ave", c_double_p),
+                ("gof", c_double), ("construct_mean", c_double_p), ("scores", c_double_p),
+                ("boot_resamples", c_int), ("boot_failed", c_int), ("level", c_double),
+                ("weights_se", c_double_p), ("weights_low", c_double_p),
+                ("weights_high", c_double_p), ("paths_se", c_double_p),
+                ("paths_low", c_double_p), ("paths_high", c_double_p),
+                ("construct_mean_se", c_double_p), ("construct_mean_low", c_double_p),
+                ("construct_mean_high", c_double_p)]
+
+
+class SurveyModel(Structure):
+    """Opaque ``custscore_survey_model``; only ever used through a pointer."""
+    _c_name_ = "custscore_survey_model"
+
+
+SurveyModelP = POINTER(SurveyModel)
+
+
+class CsiOptions(Structure):
+    _c_name_ = "custscore_csi_options"
+    _fields_ = [("version", c_uint), ("scheme", c_int), ("scaling", c_int),
+                ("tolerance", c_double), ("max_iterations", c_int), ("missing", c_int),
+                ("min_respondents", c_size_t), ("bootstrap", c_int), ("seed", c_uint64),
+                ("level", c_double), ("from", c_int64), ("to", c_int64), ("by", c_int),
+                ("by_attribute", c_char_p), ("nps_item", c_char_p), ("save", c_int)]
+    _defaults_ = {"version": CSI_OPTIONS_VERSION, "scheme": PLS_SCHEME["centroid"],
+                  "scaling": PLS_SCALING["center"], "tolerance": 1e-7, "max_iterations": 300,
+                  "missing": PLS_MISSING["missing_mean"], "level": 0.95, "by": CSI_BY["none"]}
+
+
+class NpsResult(Structure):
+    _c_name_ = "custscore_nps_result"
+    _fields_ = [("n", c_size_t), ("promoters", c_size_t), ("passives", c_size_t),
+                ("detractors", c_size_t), ("nps", c_double), ("se", c_double),
+                ("low", c_double), ("high", c_double)]
+
+
+class CsiDriver(Structure):
+    _c_name_ = "custscore_csi_driver"
+    _fields_ = [("construct", c_size_t), ("importance", c_double), ("performance", c_double),
+                ("high_importance", c_int)]
+
+
+class CsiEstimate(Structure):
+    _c_name_ = "custscore_csi_estimate"
+    _fields_ = [("group", c_char_p), ("period_start", c_int64), ("period_end", c_int64),
+                ("n", c_size_t), ("n_dropped", c_size_t), ("status", c_int),
+                ("message", c_char_p), ("converged", c_int), ("iterations", c_int),
+                ("index", c_double), ("index_se", c_double), ("index_low", c_double),
+                ("index_high", c_double), ("index_equal", c_double),
+                ("construct_index", c_double_p), ("construct_index_low", c_double_p),
+                ("construct_index_high", c_double_p), ("weights", c_double_p),
+                ("outer_weights", c_double_p), ("outer_weights_se", c_double_p),
+                ("outer_weights_low", c_double_p), ("outer_weights_high", c_double_p),
+                ("loadings", c_double_p), ("paths", c_double_p), ("paths_se", c_double_p),
+                ("paths_low", c_double_p), ("paths_high", c_double_p),
+                ("total_effects", c_double_p), ("r2", c_double_p), ("r2_adj", c_double_p),
+                ("alpha", c_double_p), ("rho_c", c_double_p), ("ave", c_double_p),
+                ("gof", c_double), ("has_nps", c_int), ("nps", NpsResult),
+                ("n_drivers", c_size_t), ("drivers", POINTER(CsiDriver))]
+
+
+class CsiResult(Structure):
+    _c_name_ = "custscore_csi_result"
+    _fields_ = [("model", c_char_p), ("n_items", c_size_t), ("n_constructs", c_size_t),
+                ("item_names", POINTER(c_char_p)), ("item_construct", c_int_p),
+                ("construct_names", POINTER(c_char_p)), ("target", c_size_t),
+                ("nps_item", c_char_p), ("scheme", c_int), ("overall", CsiEstimate),
+                ("n_groups", c_size_t), ("groups", POINTER(CsiEstimate))]
+
+
+CSI_CUSTOMER_FN = CFUNCTYPE(c_int, c_char_p, c_int64, c_double, c_void_p)
+
+
+class ServqualResult(Structure):
+    _c_name_ = "custscore_servqual_result"
+    _fields_ = [("n_items", c_size_t), ("item_names", POINTER(c_char_p)),
+                ("item_dimension", c_int_p), ("item_n", c_size_t_p),
+                ("expectation", c_double_p), ("perception", c_double_p), ("gap", c_double_p),
+                ("dimension_items", c_size_t * SERVQUAL_DIMENSIONS),
+                ("dimension_expectation", c_double * SERVQUAL_DIMENSIONS),
+                ("dimension_perception", c_double * SERVQUAL_DIMENSIONS),
+                ("dimension_gap", c_double * SERVQUAL_DIMENSIONS), ("overall_gap", c_double),
+                ("weighted_gap", c_double), ("weakest", c_int)]
+
+
+class KanoFeature(Structure):
+    _c_name_ = "custscore_kano_feature"
+    _fields_ = [("name", c_char_p), ("n", c_size_t), ("count", c_size_t * KANO_CATEGORIES),
+                ("category", c_int), ("better", c_double), ("worse", c_double)]
+
+
+class KanoResult(Structure):
+    _c_name_ = "custscore_kano_result"
+    _fields_ = [("n_features", c_size_t), ("features", POINTER(KanoFeature))]
+
+
+class RetentionOptions(Structure):
+    _c_name_ = "custscore_retention_options"
+    _fields_ = [("version", c_uint), ("period", c_int), ("max_periods", c_int),
+                ("since", c_int64)]
+    _defaults_ = {"version": RETENTION_OPTIONS_VERSION, "period": UNIT["month"],
+                  "max_periods": 24}
+
+
+class Cohort(Structure):
+    _c_name_ = "custscore_cohort"
+    _fields_ = [("start", c_int64), ("customers", c_int64), ("repeat_rate", c_double),
+                ("mean_interpurchase_days", c_double), ("repeat_revenue_share", c_double),
+                ("n_periods", c_size_t), ("retention", c_double_p)]
+
+
+class PeriodStats(Structure):
+    _c_name_ = "custscore_period_stats"
+    _fields_ = [("start", c_int64), ("active", c_int64), ("new_customers", c_int64),
+                ("retention_rate", c_double), ("repeat_purchase_rate", c_double),
+                ("mean_interpurchase_days", c_double), ("revenue", c_double),
+                ("repeat_revenue_share", c_double)]
+
+
+class Retention(Structure):
+    _c_name_ = "custscore_retention"
+    _fields_ = [("period", c_int), ("as_of", c_int64), ("n_cohorts", c_size_t),
+                ("cohorts", POINTER(Cohort)), ("n_periods", c_size_t),
+                ("periods", POINTER(PeriodStats)), ("repeat_rate", c_double),
+                ("mean_interpurchase_days", c_double)]
+
+
+def _init_defaults(cls):
+    """Give a Structure subclass with _defaults_ a constructor default that
+    mirrors its C ``*_INIT`` macro (nested option structs included)."""
+    defaults = getattr(cls, "_defaults_", None)
+    if defaults is None:
+        return
+
+    def __init__(self, *args, **kwargs):
+        Structure.__init__(self)
+        for field, ftype in self._fields_:
+            if isinstance(ftype, type) and issubclass(ftype, Structure) and \
+                    getattr(ftype, "_defaults_", None) is not None:
+                setattr(self, field, ftype())
+        for field, value in self._defaults_.items():
+            setattr(self, field, value)
+        for (field, _), value in zip(self._fields_, args):
+            setattr(self, field, value)
+        for field, value in kwargs.items():
+            setattr(self, field, value)
+    cls.__init__ = __init__
+
+
+#: Every Structure class mirroring a C struct (the layout test walks it).
+STRUCTS = [obj for obj in list(globals().values())
+           if isinstance(obj, type) and issubclass(obj, Structure) and obj is not Structure
+           and hasattr(obj, "_fields_")]
+for _cls in STRUCTS:
+    _init_defaults(_cls)
+
+# ---------------------------------------------------------------------------
+# Loading the library.
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_LOCAL_NAMES = {"win32": ["custscore.dll", "libcustscore.dll"],
+                "darwin": ["libcustscore.0.dylib", "libcustscore.dylib"]}.get(
+                    sys.platform, ["libcustscore.so.0", "libcustscore.so"])
+
+
+def _load():
+    tried = []
+    env = os.environ.get("CUSTSCORE_LIBRARY")
+    candidates = []
+    if env:
+        candidates.append(("$CUSTSCORE_LIBRARY", env))
+    else:
+        tried.append("$CUSTSCORE_LIBRARY: not set")
+    for name in _LOCAL_NAMES:
+        candidates.append(("next to the package", os.path.join(_HERE, name)))
+    found = ctypes.util.find_library("custscore")
+    if found:
+        candidates.append(("ctypes.util.find_library('custscore')", found))
+    else:
+        tried.append("ctypes.util.find_library('custscore'): not found")
+    for origin, path in candidates:
+        if origin == "next to the package" and not os.path.exists(path):
+            tried.append("%s: %s: no such file" % (origin, path))
+            continue
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as exc:
+            tried.append("%s: %s: %s" % (origin, path, exc))
+            if origin == "$CUSTSCORE_LIBRARY":
+                # An explicit choice that fails is not silently replaced.
+                break
+    raise ImportError("custscore: cannot load libcustscore; tried:\n  " + "\n  ".join(tried) +
+                      "\nBuild it (make build) and set CUSTSCORE_LIBRARY=/path/to/libcustscore.so.0,"
+                      " install it (make install), or copy it next to the custscore package.")
+
+
+_dll, LIBRARY_PATH = _load()
+
+# ---------------------------------------------------------------------------
+# Error checking. errcheck functions receive (result, func, args); args are
+# the converted arguments as passed to C.
+
+
+def _text(value):
+    """A C string result: bytes before the function is declared, str after."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def _errstr(code):
+    return _text(_dll.custscore_errstr(code))
+
+
+def _raise(code, message, name):
+    cls = errors.error_class(code)
+    raise cls(message or "%s: %s" % (name, _errstr(code)), code, name)
+
+
+def _handle_of(arg):
+    """The custscore* of an argument (a pointer, or byref() of one)."""
+    obj = getattr(arg, "_obj", arg)
+    if isinstance(obj, HandleP) and obj:
+        return obj
+    return None
+
+
+def _check_handle(result, func, args):
+    """int return, first argument a store handle: the message comes from
+    custscore_errmsg() of that handle."""
+    if result < 0:
+        db = _handle_of(args[0]) if args else None
+        text = _text(_dll.custscore_errmsg(db)) if db else ""
+        _raise(result, text, func.__name__)
+    return result
+
+
+def _check_code(result, func, args):
+    """int return of a pure function without an error buffer."""
+    if result < 0:
+        _raise(result, "%s: %s" % (func.__name__, _errstr(result)), func.__name__)
+    return result
+
+
+def _check_errbuf(index):
+    """int return of a pure function that writes its message to args[index]."""
+    def check(result, func, args):
+        if result < 0:
+            buf = args[index]
+            text = buf.value.decode("utf-8", "replace") if buf is not None else ""
+            _raise(result, text or "%s: %s" % (func.__name__, _errstr(result)), func.__name__)
+        return result
+    return check
+
+
+def _check_open(result, func, args):
+    """custscore_open(): the handle comes back through the out-pointer even on
+    failure; read its message, close it, raise."""
+    if result < 0:
+        db = _handle_of(args[2])
+        text = _text(_dll.custscore_errmsg(db)) if db else ""
+        if db:
+            _dll.custscore_close(db)
+            # The caller's pointer must not outlive the handle: set it to NULL.
+            ctypes.memset(ctypes.addressof(args[2]._obj), 0, ctypes.sizeof(HandleP))
+        _raise(result, text, func.__name__)
+    return result
+
+
+def _check_string(result, func, args):
+    """const char * return that must not be NULL."""
+    if result is None:
+        _raise(errors.InvalidInput.c_code, "%s: invalid argument" % func.__name__, func.__name__)
+    return result.decode("utf-8", "replace")
+
+
+def _check_string_any(result, func, args):
+    """const char * return that is never NULL by contract (version, errstr...)."""
+    return "" if result is None else result.decode("utf-8", "replace")
+
+
+def _check_positive(result, func, args):
+    """double return where 0 means an invalid argument (custscore_unit_days)."""
+    if not result > 0:
+        _raise(errors.InvalidInput.c_code, "%s: unknown value %r" % (func.__name__, args[0]),
+               func.__name__)
+    return result
+
+
+def _check_none(result, func, args):
+    """Functions that cannot fail (void, or a value that is never an error)."""
+    return result
+
+
+# ---------------------------------------------------------------------------
+# The declarations: (name, restype, argtypes, errcheck). One line per C
+# function of include/custscore.h, in the header's order.
+
+_H = HandleP
+_S = c_char_p
+_D = c_double_p
+_E = c_char_p  # error buffer: char *errbuf (a create_string_buffer)
+
+FUNCTIONS = [
+    # core
+    ("custscore_version", c_char_p, [], _check_string_any),
+    ("custscore_version_number", c_int, [], _check_none),
+    ("custscore_errstr", c_char_p, [c_int], _check_string_any),
+    ("custscore_errmsg", c_char_p, [_H], _check_string_any),
+    ("custscore_errcode", c_int, [_H], _check_none),
+    ("custscore_open", c_int, [_S, c_int, POINTER(_H)], _check_open),
+    ("custscore_close", c_int, [_H], _check_code),
+    ("custscore_busy_timeout", c_int, [_H, c_int], _check_handle),
+    # ingest
+    ("custscore_begin", c_int, [_H], _check_handle),
+    ("custscore_commit", c_int, [_H], _check_handle),
+    ("custscore_rollback", c_int, [_H], _check_handle),
+    ("custscore_add_customer", c_int, [_H, _S, c_int64], _check_handle),
+    ("custscore_set_attribute", c_int, [_H, _S, _S, c_double], _check_handle),
+    ("custscore_set_attribute_text", c_int, [_H, _S, _S, _S], _check_handle),
+    ("custscore_add_order", c_int, [_H, POINTER(Order), c_int_p], _check_handle),
+    ("custscore_add_response", c_int, [_H, _S, c_int64, _S, c_double], _check_handle),
+    ("custscore_add_complaint", c_int, [_H, _S, c_int64, c_double, c_int64], _check_handle),
+    ("custscore_import_csv", c_int,
+     [_H, c_int, _S, POINTER(ImportOptions), POINTER(ImportReport)], _check_handle),
+    ("custscore_import_csv_buffer", c_int,
+     [_H, c_int, c_char_p, c_size_t, _S, POINTER(ImportOptions), POINTER(ImportReport)],
+     _check_handle),
+    # summary
+    ("custscore_summary_one", c_int,
+     [_H, _S, c_int64, POINTER(SummaryOptions), POINTER(Summary)], _check_handle),
+    ("custscore_summary_each", c_int,
+     [_H, c_int64, POINTER(SummaryOptions), SUMMARY_FN, c_void_p], _check_handle),
+    ("custscore_customer_count", c_int, [_H, c_int64_p], _check_handle),
+    # dates
+    ("custscore_parse_time", c_int, [_S, _S, c_int64_p], _check_code),
+    ("custscore_format_time", c_int, [c_int64, c_int, c_char_p, c_size_t], _check_code),
+    ("custscore_unit_days", c_double, [c_int], _check_positive),
+    # value
+    ("custscore_quantile", c_int, [_D, c_size_t, c_double, _D], _check_code),
+    ("custscore_score_bins", c_int, [_D, c_size_t, POINTER(BinOptions), c_int_p, _D],
+     _check_code),
+    ("custscore_segments_default", POINTER(SegmentRule), [c_size_t_p], _check_none),
+    ("custscore_segment_match", c_int,
+     [POINTER(SegmentRule), c_size_t, c_int, c_int, c_int], _check_none),
+    ("custscore_segments_parse", c_int,
+     [c_char_p, c_size_t, _S, POINTER(POINTER(Segments)), _E, c_size_t], _check_errbuf(4)),
+    ("custscore_segments_load", c_int, [_S, POINTER(POINTER(Segments)), _E, c_size_t],
+     _check_errbuf(2)),
+    ("custscore_segments_free", None, [POINTER(Segments)], _check_none),
+    ("custscore_rfm_score", c_int,
+     [_D, _D, _D, c_size_t, POINTER(RfmOptions), c_int_p, c_int_p, c_int_p, c_int_p],
+     _check_code),
+    ("custscore_profit_rank", c_int, [_D, c_size_t, c_int64_p, _D], _check_code),
+    ("custscore_whale_curve", c_int, [_D, c_size_t, c_size_t, _D, _D, POINTER(WhaleSummary)],
+     _check_code),
+    ("custscore_tier_count", c_int, [POINTER(TierOptions)], _check_code),
+    ("custscore_tier_name", c_char_p, [POINTER(TierOptions), c_int], _check_string),
+    ("custscore_tiers_assign", c_int, [_D, c_size_t, POINTER(TierOptions), c_int_p],
+     _check_code),
+    ("custscore_lifecycle_name", c_char_p, [c_int], _check_string_any),
+    ("custscore_lifecycle_of", c_int,
+     [c_int64_p, c_size_t, c_int64, POINTER(LifecycleOptions), c_int_p], _check_code),
+    ("custscore_value_compute", c_int,
+     [POINTER(OrderArrays), c_int64, POINTER(ValueOptions), POINTER(Value),
+      POINTER(WhaleSummary), _E, c_size_t], _check_errbuf(5)),
+    ("custscore_value_each", c_int, [_H, c_int64, POINTER(ValueOptions), VALUE_FN, c_void_p],
+     _check_handle),
+    ("custscore_value_write_csv", c_int, [_H, c_int64, POINTER(ValueOptions), _S],
+     _check_handle),
+    ("custscore_value_whale", c_int,
+     [_H, c_int64, POINTER(ValueOptions), c_size_t, _D, _D, POINTER(WhaleSummary)],
+     _check_handle),
+    # lifetime value
+    ("custscore_model_name", c_char_p, [c_int], _check_string),
+    ("custscore_model_parse", c_int, [_S, c_int_p], _check_code),
+    ("custscore_btyd_loglik", c_int,
+     [POINTER(BtydParams), c_size_t, _D, _D, _D, _D, _D, _D], _check_code),
+    ("custscore_btyd_gradient", c_int,
+     [POINTER(BtydParams), c_size_t, _D, _D, _D, _D, _D], _check_code),
+    ("custscore_btyd_p_alive", c_int, [POINTER(BtydParams), c_size_t, _D, _D, _D, _D],
+     _check_code),
+    ("custscore_btyd_expected", c_int, [POINTER(BtydParams), c_size_t, _D, _D], _check_code),
+    ("custscore_btyd_conditional_expected", c_int,
+     [POINTER(BtydParams), c_double, c_size_t, _D, _D, _D, _D], _check_code),
+    ("custscore_btyd_pmf", c_int, [POINTER(BtydParams), c_double, c_size_t, _D], _check_code),
+    ("custscore_btyd_p_no_purchase", c_int,
+     [POINTER(BtydParams), c_double, c_size_t, _D, _D, _D, _D], _check_code),
+    ("custscore_gg_loglik", c_int, [POINTER(GgParams), c_size_t, _D, _D, _D], _check_code),
+    ("custscore_gg_gradient", c_int, [POINTER(GgParams), c_size_t, _D, _D, _D], _check_code),
+    ("custscore_gg_expected_spend", c_int, [POINTER(GgParams), c_size_t, _D, _D, _D],
+     _check_code),
+    ("custscore_btyd_fit", c_int,
+     [POINTER(FitOptions), c_size_t, _D, _D, _D, _D, POINTER(FitInfo), _E, c_size_t],
+     _check_errbuf(7)),
+    ("custscore_gg_fit", c_int,
+     [POINTER(FitOptions), c_size_t, _D, _D, POINTER(FitInfo), _E, c_size_t],
+     _check_errbuf(5)),
+    ("custscore_fit", c_int, [_H, c_int64, POINTER(FitOptions), POINTER(FitInfo)],
+     _check_handle),
+    ("custscore_model_load", c_int, [_H, _S, POINTER(FitInfo)], _check_handle),
+    ("custscore_clv_arrays", c_int,
+     [POINTER(FitInfo), POINTER(FitInfo), POINTER(ClvOptions), c_size_t, _D, _D, _D, _D,
+      _D, _D, _D, _D, _D, _D, POINTER(ClvInfo)], _check_code),
+    ("custscore_clv_each", c_int,
+     [_H, c_int64, POINTER(ClvOptions), CLV_FN, c_void_p, POINTER(ClvInfo)], _check_handle),
+    ("custscore_clv_one", c_int,
+     [_H, _S, c_int64, POINTER(ClvOptions), POINTER(ClvRow), POINTER(ClvInfo)],
+     _check_handle),
+    ("custscore_clv_margin_multiple", c_int, [c_double, c_double, c_double, _D], _check_code),
+    ("custscore_holdout", c_int,
+     [_H, c_int64, c_int64, POINTER(FitOptions), c_int, HOLDOUT_FN, c_void_p,
+      POINTER(HoldoutReport)], _check_handle),
+    ("custscore_holdout_free", None, [POINTER(HoldoutReport)], _check_none),
+    # churn: logistic regression and classifier metrics
+    ("custscore_logistic_fit", c_int,
+     [_D, c_size_t, c_size_t, _D, _D, POINTER(LogisticOptions), _D, _D,
+      POINTER(LogisticInfo), _E, c_size_t], _check_errbuf(9)),
+    ("custscore_logistic_predict", c_int, [_D, c_size_t, c_size_t, _D, _D], _check_code),
+    ("custscore_auc", c_int, [_D, _D, c_size_t, _D], _check_code),
+    ("custscore_brier", c_int, [_D, _D, c_size_t, _D], _check_code),
+    ("custscore_lift", c_int, [_D, _D, c_size_t, c_double, _D], _check_code),
+    ("custscore_calibration", c_int, [_D, _D, c_size_t, c_size_t, POINTER(CalibrationBin)],
+     _check_code),
+    # satisfaction index: PLS engine
+    ("custscore_pls_fit", c_int,
+     [_D, c_size_t, c_size_t, POINTER(PlsModel), POINTER(PlsOptions),
+      POINTER(POINTER(PlsResult)), _E, c_size_t], _check_errbuf(6)),
+    ("custscore_pls_result_free", None, [POINTER(PlsResult)], _check_none),
+    # satisfaction index: survey models
+    ("custscore_survey_model_new", c_int, [_S, POINTER(SurveyModelP)], _check_code),
+    ("custscore_survey_model_template", c_int, [_S, POINTER(SurveyModelP)], _check_code),
+    ("custscore_survey_model_parse", c_int,
+     [c_char_p, c_size_t, _S, POINTER(SurveyModelP), _E, c_size_t], _check_errbuf(4)),
+    ("custscore_survey_model_format", c_int, [SurveyModelP, c_char_p, c_size_t, c_size_t_p],
+     _check_code),
+    ("custscore_survey_model_name", c_char_p, [SurveyModelP], _check_string),
+    ("custscore_survey_model_add_construct", c_int, [SurveyModelP, _S, c_int], _check_code),
+    ("custscore_survey_model_add_item", c_int,
+     [SurveyModelP, _S, _S, c_double, c_double, c_int], _check_code),
+    ("custscore_survey_model_add_path", c_int, [SurveyModelP, _S, _S], _check_code),
+    ("custscore_survey_model_set_target", c_int, [SurveyModelP, _S], _check_code),
+    ("custscore_survey_model_set_scale", c_int, [SurveyModelP, _S, c_double, c_double],
+     _check_code),
+    ("custscore_survey_model_set_nps_item", c_int, [SurveyModelP, _S], _check_code),
+    ("custscore_survey_model_map_items", c_int, [SurveyModelP, _S, _E, c_size_t],
+     _check_errbuf(2)),
+    ("custscore_survey_model_free", None, [SurveyModelP], _check_none),
+    ("custscore_survey_model_save", c_int, [_H, SurveyModelP], _check_handle),
+    ("custscore_survey_model_load", c_int, [_H, _S, POINTER(SurveyModelP)], _check_handle),
+    # satisfaction index: index, per-customer satisfaction, NPS
+    ("custscore_csi_fit", c_int,
+     [SurveyModelP, _D, c_size_t, c_size_t, POINTER(c_char_p), POINTER(c_char_p),
+      POINTER(CsiOptions), POINTER(POINTER(CsiResult)), _E, c_size_t], _check_errbuf(8)),
+    ("custscore_csi_compute", c_int,
+     [_H, SurveyModelP, POINTER(CsiOptions), POINTER(POINTER(CsiResult))], _check_handle),
+    ("custscore_csi_result_free", None, [POINTER(CsiResult)], _check_none),
+    ("custscore_csi_customers", c_int,
+     [_H, SurveyModelP, POINTER(CsiResult), c_int64, CSI_CUSTOMER_FN, c_void_p],
+     _check_handle),
+    ("custscore_nps", c_int, [_D, c_size_t, POINTER(NpsResult)], _check_code),
+    # satisfaction index: SERVQUAL and Kano
+    ("custscore_servqual_dimension_name", c_char_p, [c_int], _check_string),
+    ("custscore_servqual", c_int,
+     [_D, _D, c_size_t, c_size_t, c_int_p, _D, POINTER(POINTER(ServqualResult)), _E, c_size_t],
+     _check_errbuf(7)),
+    ("custscore_servqual_compute", c_int,
+     [_H, _S, _D, POINTER(POINTER(ServqualResult))], _check_handle),
+    ("custscore_servqual_result_free", None, [POINTER(ServqualResult)], _check_none),
+    ("custscore_kano_category_name", c_char_p, [c_int], _check_string),
+    ("custscore_kano_classify", c_int, [c_int, c_int], _check_code),
+    ("custscore_kano", c_int,
+     [_D, _D, c_size_t, c_size_t, POINTER(c_char_p), POINTER(POINTER(KanoResult)), _E,
+      c_size_t], _check_errbuf(6)),
+    ("custscore_kano_compute", c_int, [_H, _S, POINTER(POINTER(KanoResult))], _check_handle),
+    ("custscore_kano_result_free", None, [POINTER(KanoResult)], _check_none),
+    # loyalty and retention
+    ("custscore_retention_compute", c_int,
+     [_H, c_int64, POINTER(RetentionOptions), POINTER(POINTER(Retention))], _check_handle),
+    ("custscore_retention_free", None, [POINTER(Retention)], _check_none),
+]
+
+#: Names of every C function these bindings declare.
+DECLARED = tuple(name for name, *_ in FUNCTIONS)
+
+
+class _Lib:
+    """Namespace of the declared C functions (attribute = C name)."""
+
+
+lib = _Lib()
+_AVAILABLE = set()
+
+
+def _missing(name):
+    def stub(*args, **kwargs):
+        raise errors.Unavailable(
+            "%s is not exported by the loaded libcustscore %s (%s); these bindings need a "
+            "newer library" % (name, _version_string(), LIBRARY_PATH), None, name)
+    stub.__name__ = name
+    return stub
+
+
+def _declare():
+    for name, restype, argtypes, errcheck in FUNCTIONS:
+        try:
+            func = getattr(_dll, name)
+        except AttributeError:
+            setattr(lib, name, _missing(name))
+            continue
+        func.restype = restype
+        func.argtypes = argtypes
+        func.errcheck = errcheck
+        setattr(lib, name, func)
+        _AVAILABLE.add(name)
+
+
+def _version_string():
+    try:
+        return _text(_dll.custscore_version())
+    except Exception:  # pragma: no cover - a broken library
+        return "?"
+
+
+# custscore_errstr/errmsg are used by the error checks themselves: give them
+# their types before anything else.
+_dll.custscore_errstr.restype = c_char_p
+_dll.custscore_errstr.argtypes = [c_int]
+_dll.custscore_errmsg.restype = c_char_p
+_dll.custscore_errmsg.argtypes = [HandleP]
+_dll.custscore_close.argtypes = [HandleP]
+_dll.custscore_close.restype = c_int
+_declare()
+
+
+def available(name: str) -> bool:
+    """True when the loaded library exports the C function @p name."""
+    return name in _AVAILABLE
+
+
+def require(name: str) -> None:
+    """Raise :class:`custscore.Unavailable` unless the C function is exported."""
+    if name not in _AVAILABLE:
+        getattr(lib, name)()
+
+
+def _check_version():
+    number = lib.custscore_version_number()
+    major = number // 10000
+    if major != WRITTEN_FOR_MAJOR:
+        raise ImportError(
+            "custscore: the bindings were written for libcustscore %d.x, but %s is version %s"
+            % (WRITTEN_FOR_MAJOR, LIBRARY_PATH, lib.custscore_version()))
+    return number
+
+
+LIBRARY_VERSION_NUMBER = _check_version()
+LIBRARY_VERSION = lib.custscore_version()
+
+
+def errstr(code: int) -> str:
+    """Generic text of a C error code (custscore_errstr)."""
+    return lib.custscore_errstr(code)

@@ -39,6 +39,7 @@
 #ifndef CUSTSCORE_H
 #define CUSTSCORE_H
 
+#include <math.h> /* NAN in CUSTSCORE_SCORE_OPTIONS_INIT */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -177,6 +178,14 @@ CUSTSCORE_API int custscore_busy_timeout(custscore *db, int milliseconds);
 /** Maximum length of a customer key, order key, item or attribute name (bytes). */
 #define CUSTSCORE_MAX_KEY 255
 
+/** Earliest time the store accepts, and the date functions parse and format:
+ *  0001-01-01T00:00:00Z (Unix s). An add with a time outside
+ *  ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX fails with
+ *  ::CUSTSCORE_ERANGE; in a CSV file such a date is a bad value. */
+#define CUSTSCORE_TIME_MIN INT64_C(-62135596800)
+/** Latest time the store accepts: 9999-12-31T23:59:59Z (Unix s). */
+#define CUSTSCORE_TIME_MAX INT64_C(253402300799)
+
 /** Start a batch: the following adds form one transaction (BEGIN IMMEDIATE). */
 CUSTSCORE_API int custscore_begin(custscore *db);
 /** Commit the open batch. */
@@ -188,6 +197,8 @@ CUSTSCORE_API int custscore_rollback(custscore *db);
  * Add a customer, or update its creation time when it exists.
  * @param key      the ERP key, 1..255 bytes of valid UTF-8
  * @param created  when the customer was created (Unix s), or 0 when unknown
+ * @return 0, ::CUSTSCORE_EINVAL (bad key), ::CUSTSCORE_ERANGE (@p created
+ *         outside the time range), store errors.
  */
 CUSTSCORE_API int custscore_add_customer(custscore *db, const char *key, int64_t created);
 
@@ -218,7 +229,8 @@ typedef struct custscore_order {
 /**
  * Add an order. When an order with the same customer and order key exists it
  * is replaced (so re-importing an ERP export never double counts).
- * Revenue must be finite; cost finite and >= 0.
+ * Revenue must be finite; cost finite and >= 0; ts within
+ * ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX (else ::CUSTSCORE_ERANGE).
  * @param replaced  if not NULL, set to 1 when an existing order was replaced, else 0
  */
 CUSTSCORE_API int custscore_add_order(custscore *db, const custscore_order *order, int *replaced);
@@ -226,14 +238,15 @@ CUSTSCORE_API int custscore_add_order(custscore *db, const custscore_order *orde
 /**
  * Add one survey answer: @p item (e.g. "CUSA1") answered @p value by the
  * customer at @p ts. An answer to the same item at the same time replaces
- * the earlier one.
+ * the earlier one. @p ts outside the time range is ::CUSTSCORE_ERANGE.
  */
 CUSTSCORE_API int custscore_add_response(custscore *db, const char *customer, int64_t ts,
                                          const char *item, double value);
 
 /**
  * Add a complaint. @p severity is a finite number (e.g. 1 minor .. 3 severe);
- * @p resolved_ts is when it was resolved, or 0 while unresolved.
+ * @p resolved_ts is when it was resolved, or 0 while unresolved. Times
+ * outside the time range are ::CUSTSCORE_ERANGE.
  */
 CUSTSCORE_API int custscore_add_complaint(custscore *db, const char *customer, int64_t ts,
                                           double severity, int64_t resolved_ts);
@@ -425,14 +438,16 @@ CUSTSCORE_API int custscore_customer_count(custscore *db, int64_t *count);
  * strptime-style format (%Y %m %d %H %M %S %y %b %j %% and literal text).
  * Local times without a zone are taken as UTC.
  * @return 0 or ::CUSTSCORE_EINVAL for unparseable or impossible dates
- *         (e.g. 2023-02-30).
+ *         (e.g. 2023-02-30) and times outside ::CUSTSCORE_TIME_MIN ..
+ *         ::CUSTSCORE_TIME_MAX.
  */
 CUSTSCORE_API int custscore_parse_time(const char *text, const char *format, int64_t *out);
 
 /**
  * Format @p t as ISO 8601 into @p buf: "YYYY-MM-DD" when @p date_only is
  * nonzero or the time is midnight UTC, else "YYYY-MM-DDTHH:MM:SSZ".
- * @p size should be at least 21. Returns 0 or ::CUSTSCORE_ERANGE.
+ * @p size should be at least 21. Returns 0 or ::CUSTSCORE_ERANGE (buffer
+ * too small, or @p t outside ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX).
  */
 CUSTSCORE_API int custscore_format_time(int64_t t, int date_only, char *buf, size_t size);
 
@@ -2214,6 +2229,258 @@ CUSTSCORE_API int custscore_calibration(const double *prob, const double *label,
                                         size_t bins, custscore_calibration_bin *out);
 /** @} */
 
+/* ===================================================================== */
+/** @name Churn risk: models on the store
+ *
+ * The probability that a customer has lapsed or will not buy in the next
+ * window, its band, the reasons behind it and the value at risk. Higher =
+ * more likely to churn, everywhere. Methods (docs/models-churn.md):
+ *
+ * - ::CUSTSCORE_CHURN_WINDOW, the early-warning model (default): a logistic
+ *   regression trained on the store's own history. At the cut-off c = as_of
+ *   - W (W = window_days) the features are computed from the data up to c;
+ *   the label is "no purchase occasion in (c, c + W]". The model is then
+ *   applied to the features at the scoring date: P(no purchase in the next
+ *   W days).
+ * - ::CUSTSCORE_CHURN_LABEL: the same model trained on a churn label the user
+ *   keeps as a customer attribute (e.g. "Churn" = "Yes"/"No", contractual
+ *   churn), with a seeded random holdout.
+ * - ::CUSTSCORE_CHURN_BTYD: P(X(W) = 0 | x, t_x, T), the probability of no
+ *   purchase in the next W days under the fitted BTYD model; no training.
+ * - ::CUSTSCORE_CHURN_BTYD_ALIVE: 1 - P(alive). Beware: under BG/NBD every
+ *   one-time buyer has P(alive) = 1, so this ranks the customers most likely
+ *   to be gone as the safest; P(X(W) = 0 | history) is the BTYD default.
+ *
+ * Features of the logistic models (each left out when constant in the
+ * training data): recency against the customer's own rhythm, recency,
+ * frequency, spend, frequency and spend trends, tenure, P(alive) when a BTYD
+ * model is fitted, latest satisfaction with a missing indicator, recent and
+ * unresolved complaints, and the customer attributes named in
+ * custscore_churn_options::features (numbers as they are, words one-hot with
+ * rare levels pooled). @{ */
+
+/** How churn risk is computed (see the section comment). */
+typedef enum custscore_churn_method {
+    CUSTSCORE_CHURN_WINDOW = 1,    /**< early-warning logistic model on a past window (default) */
+    CUSTSCORE_CHURN_LABEL = 2,     /**< logistic model on a churn label attribute */
+    CUSTSCORE_CHURN_BTYD = 3,      /**< P(no purchase in the window | history), BTYD model */
+    CUSTSCORE_CHURN_BTYD_ALIVE = 4 /**< 1 - P(alive), BTYD model (see the caveat) */
+} custscore_churn_method;
+
+/** Default probability from which a customer is in the "medium" band. */
+#define CUSTSCORE_CHURN_BAND_MEDIUM 0.4
+/** Default probability from which a customer is in the "high" band. */
+#define CUSTSCORE_CHURN_BAND_HIGH 0.7
+
+/** Options of the churn functions. Initialise with ::CUSTSCORE_CHURN_OPTIONS_INIT. */
+typedef struct custscore_churn_options {
+    unsigned version; /**< ::CUSTSCORE_CHURN_OPTIONS_VERSION */
+    /** 0: ::CUSTSCORE_CHURN_LABEL when @ref label is set, else
+     *  ::CUSTSCORE_CHURN_WINDOW (training), or the stored model's method
+     *  (scoring). */
+    int method;
+    /** The window W in days (whole days, >= 1; default 90): training labels
+     *  no purchase in (as_of - W, as_of]; BTYD scores use it as the horizon.
+     *  0 = the default (training) or the stored model's window (scoring). */
+    double window_days;
+    /** Attribute holding the churn label (::CUSTSCORE_CHURN_LABEL), or NULL. */
+    const char *label;
+    /** Label text that means churned, compared case-insensitively (NULL:
+     *  "Yes"; "true" and "1" also count). Numeric labels: nonzero = churned.
+     *  Customers without the label are scored but not trained on. */
+    const char *label_positive;
+    /** Customer attributes used as features: names separated by commas,
+     *  "*" for every attribute in the store except the label, NULL or "" for
+     *  none. */
+    const char *features;
+    /** Purchase-behaviour features: 1 on, 0 off, -1 (default) on for the
+     *  window method and off for the label method. */
+    int behaviour;
+    /** Share of the training customers held out at random for the card's
+     *  AUC, Brier score, lift and calibration (0 <= holdout < 1; default
+     *  0.3; 0 = none, metrics on the training data). */
+    double holdout;
+    uint64_t seed; /**< seed of the holdout draw (default 1); same seed, same split */
+    double l2;     /**< L2 penalty (see ::custscore_logistic_options; default 1) */
+    double lookback_days;  /**< span of the trend features (default 365) */
+    double complaint_days; /**< "recent complaints" span (default 90) */
+    /** Categorical levels held by fewer than this share of the training
+     *  customers are pooled into "(other)" (default 0.01). */
+    double rare_level;
+    /** Band thresholds on the probability: medium from band_medium, high
+     *  from band_high (0 < medium <= high <= 1). 0 = the stored model's
+     *  thresholds (scoring) or ::CUSTSCORE_CHURN_BAND_MEDIUM /
+     *  ::CUSTSCORE_CHURN_BAND_HIGH (training). */
+    double band_medium;
+    double band_high; /**< see @ref band_medium */
+    /** Name of the model in the store (NULL: "churn"). */
+    const char *model_name;
+    /** Name of the stored BTYD purchase model (custscore_fit()) behind the
+     *  BTYD methods and the p_alive feature; NULL: the latest one. For the
+     *  feature, a model of the same kind and unit is refitted on the data up
+     *  to each reference day, so training never sees the future. */
+    const char *btyd_model;
+    /** Survey model (custscore_survey_model_save()) behind the satisfaction
+     *  feature: each customer's latest satisfaction 0-100 by the reference
+     *  day (custscore_csi_customers()). NULL: the latest stored survey model;
+     *  none stored: no satisfaction feature. */
+    const char *survey_model;
+    /** Training only: nonzero = do not store the model (only return the card). */
+    int no_store;
+} custscore_churn_options;
+
+#define CUSTSCORE_CHURN_OPTIONS_VERSION 1
+/** Default churn options (see each field). */
+#define CUSTSCORE_CHURN_OPTIONS_INIT                                                               \
+    {                                                                                              \
+        CUSTSCORE_CHURN_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, -1, 0.3, 1, 1.0, 365, 90, 0.01,  \
+            0, 0, NULL, NULL, NULL, 0                                                              \
+    }
+
+/** One coefficient of a churn model card. */
+typedef struct custscore_churn_coef {
+    const char *name;       /**< feature, e.g. "recency_ratio", "Contract=Two year" */
+    const char *group;      /**< the reason it counts toward, e.g. "recency", "Contract" */
+    double coefficient;     /**< logit change per unit of the feature (> 0 raises the risk) */
+    double std_error;       /**< approximate standard error (penalised Hessian) */
+    double std_coefficient; /**< coefficient * sd: logit change per standard deviation */
+    double mean;            /**< training mean (also imputed for missing values) */
+    double sd;              /**< training standard deviation */
+} custscore_churn_coef;
+
+/** Number of calibration bins on a card (deciles). */
+#define CUSTSCORE_CHURN_CALIBRATION_BINS 10
+
+/**
+ * A churn model card: what the model is, what it was trained on and how well
+ * it did. Allocated by the library; free with custscore_churn_card_free().
+ * Metrics are on the holdout (n_holdout > 0), else on the training data.
+ */
+typedef struct custscore_churn_card {
+    char *model_name;              /**< e.g. "churn" */
+    custscore_churn_method method; /**< window or label */
+    int64_t fitted_at;             /**< when it was trained (Unix s) */
+    int64_t as_of;                 /**< training as-of date (Unix s) */
+    int64_t cutoff;                /**< window method: features up to this day; else = as_of */
+    double window_days;            /**< W (window method) */
+    char *label;                   /**< label attribute (label method) or NULL */
+    char *btyd_model;              /**< BTYD model behind the p_alive feature, or NULL */
+    char *survey_model;            /**< survey model behind the satisfaction feature, or NULL */
+    double prior_gap_days;         /**< population median gap used for one-time buyers */
+    double intercept;              /**< on the features' own scale */
+    size_t n_coefs;                /**< features kept in the model */
+    custscore_churn_coef *coefs;   /**< [n_coefs] */
+    double l2;                     /**< penalty used */
+    int iterations;                /**< Newton iterations */
+    int converged;                 /**< nonzero when the fit converged */
+    int64_t n_train;               /**< customers trained on */
+    int64_t n_holdout;             /**< customers held out */
+    double base_rate;              /**< churn rate among the training customers */
+    double holdout_base_rate;      /**< churn rate among the holdout (NaN without one) */
+    double train_auc;              /**< AUC on the training customers */
+    double auc;                    /**< AUC (holdout) */
+    double brier;                  /**< Brier score (holdout) */
+    double lift_top_decile;        /**< churn rate in the top 10% by risk / base rate (holdout) */
+    size_t n_calibration;          /**< calibration bins filled (10, or 0 when too few customers) */
+    custscore_calibration_bin *calibration; /**< [n_calibration], lowest risk first */
+    double band_medium;                     /**< band thresholds stored with the model */
+    double band_high;                       /**< see band_medium */
+    char *params_json;                      /**< the card's params as stored (JSON) */
+    char *info_json;                        /**< the card's info as stored (JSON) */
+} custscore_churn_card;
+
+/**
+ * Train a churn model on the store as of @p as_of and store its card in the
+ * store's `model` table under options->model_name ("churn"), replacing
+ * nothing (the newest card of a name is the one used).
+ *
+ * Window method: needs orders; customers with a purchase occasion on or
+ * before the cut-off as_of - W are trained on. Label method: needs the label
+ * attribute on customers of both classes.
+ *
+ * @param card  if not NULL, receives the card (free it with
+ *              custscore_churn_card_free()); NULL on failure
+ * @return 0; ::CUSTSCORE_EINVAL (bad options; no customer to train on; all
+ *         customers churned or none did, e.g. a window longer than the
+ *         history), ::CUSTSCORE_ENOMODEL (a BTYD method asked for but no BTYD
+ *         model fitted), ::CUSTSCORE_ENOCONV, ::CUSTSCORE_EREADONLY,
+ *         store errors, ::CUSTSCORE_ENOMEM. The message says which.
+ */
+CUSTSCORE_API int custscore_churn_train(custscore *db, int64_t as_of,
+                                        const custscore_churn_options *options,
+                                        custscore_churn_card **card);
+
+/**
+ * Read the newest stored churn model card named @p name (NULL: "churn").
+ * @return 0, ::CUSTSCORE_ENOMODEL when there is none, ::CUSTSCORE_ECORRUPT
+ *         when the stored card cannot be read, ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_churn_card_get(custscore *db, const char *name,
+                                           custscore_churn_card **card);
+
+/** Free a card returned by the library. NULL is a no-op. */
+CUSTSCORE_API void custscore_churn_card_free(custscore_churn_card *card);
+
+/** One reason of a churn score: a feature group and its contribution. */
+typedef struct custscore_churn_reason {
+    const char *feature;  /**< the group, e.g. "recency", "Contract" */
+    const char *text;     /**< in words, e.g. "last purchase 120 days ago, 4.2 times the usual gap" */
+    double contribution;  /**< on the logit scale; > 0 raises the risk */
+} custscore_churn_reason;
+
+/** Maximum number of reasons per customer. */
+#define CUSTSCORE_CHURN_REASONS 3
+
+/**
+ * One customer's churn score, as passed to a ::custscore_churn_fn. Strings
+ * and arrays are valid only during the callback.
+ *
+ * For the logistic methods, with c_j the coefficients and m_j the training
+ * means, the contribution of feature j is c_j (x_j - m_j), and a group's is
+ * the sum over its features, so that
+ * logit = logit_at_mean + sum of all contributions exactly.
+ */
+typedef struct custscore_churn_score {
+    const char *customer; /**< the key */
+    double probability;   /**< of churn, 0..1 (higher = more likely to churn) */
+    const char *band;     /**< "low", "medium" or "high" */
+    int band_level;       /**< 0 low, 1 medium, 2 high */
+    double logit;         /**< log(p / (1 - p)) */
+    double logit_at_mean; /**< intercept + sum c_j m_j: the logit of the average customer */
+    /** Reasons that raise the risk most (contribution > 0), largest first. */
+    size_t n_reasons;
+    custscore_churn_reason reason[CUSTSCORE_CHURN_REASONS];
+    size_t n_groups;            /**< feature groups (0 for the BTYD methods) */
+    const char *const *groups;  /**< [n_groups] group names, in card order */
+    const double *contribution; /**< [n_groups] each group's contribution */
+    int has_clv;          /**< nonzero when a CLV model gave this customer's CLV */
+    double clv;           /**< customer lifetime value (when has_clv) */
+    double value_at_risk; /**< probability * CLV (0 when !has_clv) */
+} custscore_churn_score;
+
+/** Called for each scored customer; return nonzero to stop. */
+typedef int (*custscore_churn_fn)(const custscore_churn_score *score, void *payload);
+
+/**
+ * Score every customer as of @p as_of with the stored model
+ * options->model_name (logistic methods) or the fitted BTYD model (BTYD
+ * methods), calling @p fn for each, ordered by key. Window and BTYD methods
+ * score the customers with at least one purchase occasion by as_of (there
+ * is nothing to lapse from before); the label method scores every customer.
+ * Value at risk uses the stored CLV model when there is one.
+ * @return 0, the callback's nonzero value when it stopped,
+ *         ::CUSTSCORE_ENOMODEL (no stored model), ::CUSTSCORE_EINVAL, store
+ *         errors, ::CUSTSCORE_ENOMEM.
+ */
+CUSTSCORE_API int custscore_churn_score_each(custscore *db, int64_t as_of,
+                                             const custscore_churn_options *options,
+                                             custscore_churn_fn fn, void *payload);
+
+/** Band name for a probability under thresholds (medium, high): "low", "medium" or "high". */
+CUSTSCORE_API const char *custscore_churn_band(double probability, double band_medium,
+                                               double band_high);
+/** @} */
+
 /* @@CUSTSCORE_CHURN_API@@ */
 
 /* ===================================================================== */
@@ -2304,6 +2571,203 @@ CUSTSCORE_API int custscore_retention_compute(custscore *db, int64_t as_of,
 
 /** Free a result of custscore_retention_compute(); NULL is a no-op. */
 CUSTSCORE_API void custscore_retention_free(custscore_retention *retention);
+/** @} */
+
+/* ===================================================================== */
+/** @name Scoring everything: snapshots, matrices, changes, report
+ *
+ * custscore_score_all() computes every customer's value (RFM, segment,
+ * profit, tier, lifecycle), lifetime value with its interval, P(alive),
+ * churn probability with band, reasons and value at risk, and satisfaction,
+ * in one pass over the store, classifies each customer in the value matrix
+ * and the loyalty quadrant, and saves the result as a snapshot keyed by the
+ * as-of date (re-running a date replaces its snapshot). It works with
+ * whatever exists: without a fitted lifetime-value model the CLV fields are
+ * NaN, without a churn model the churn fields are NaN, without survey
+ * answers the satisfaction is NaN; each `*_note` says why. @{ */
+
+/** Value matrix: current value (trailing profit) x future value (CLV). */
+typedef enum custscore_value_quadrant {
+    CUSTSCORE_VQ_UNCLASSIFIED = 0, /**< no CLV (no fitted model, or no purchase) */
+    CUSTSCORE_VQ_VALUE = 1,        /**< high now, high future: value customers */
+    CUSTSCORE_VQ_POTENTIAL = 2,    /**< low now, high future: potential customers */
+    CUSTSCORE_VQ_MAINTAIN = 3,     /**< high now, low future: maintain */
+    CUSTSCORE_VQ_LOW = 4           /**< low now, low future: low value */
+} custscore_value_quadrant;
+
+/** Loyalty quadrant: satisfaction x behavioural loyalty (Jones & Sasser 1995). */
+typedef enum custscore_loyalty_quadrant {
+    CUSTSCORE_LQ_UNCLASSIFIED = 0, /**< no satisfaction score (no survey answer) */
+    CUSTSCORE_LQ_APOSTLE = 1,      /**< satisfied and loyal */
+    CUSTSCORE_LQ_MERCENARY = 2,    /**< satisfied, not loyal */
+    CUSTSCORE_LQ_HOSTAGE = 3,      /**< loyal, not satisfied */
+    CUSTSCORE_LQ_DEFECTOR = 4      /**< neither */
+} custscore_loyalty_quadrant;
+
+/** Name of a value-matrix quadrant ("value", "potential", "maintain", "low
+ *  value", "unclassified"); static. */
+CUSTSCORE_API const char *custscore_value_quadrant_name(custscore_value_quadrant q);
+/** Name of a loyalty quadrant ("apostle", "mercenary", "hostage",
+ *  "defector", "unclassified"); static. */
+CUSTSCORE_API const char *custscore_loyalty_quadrant_name(custscore_loyalty_quadrant q);
+
+/** Options of custscore_score_all(). Initialise with ::CUSTSCORE_SCORE_OPTIONS_INIT. */
+typedef struct custscore_score_options {
+    unsigned version;              /**< ::CUSTSCORE_SCORE_OPTIONS_VERSION */
+    custscore_value_options value; /**< RFM, segments, tiers, lifecycle */
+    custscore_clv_options clv;     /**< horizon, discount, margin, interval, models */
+    /** Value matrix split points: current value (trailing profit in the
+     *  value options' profit window) and CLV. NaN (the default) splits at
+     *  the medians of the classified customers. */
+    double current_value_split;
+    double future_value_split;
+    /** Loyalty quadrant split points: satisfaction (0-100) and loyalty
+     *  (0..1, see custscore_score::loyalty). NaN (the default) splits at
+     *  the medians of the customers with a satisfaction score. */
+    double satisfaction_split;
+    double loyalty_split;
+    /** Churn bands: probability >= band_high is "high", >= band_medium
+     *  "medium", else "low"; 0 (the default) uses the thresholds stored
+     *  with the churn model (by default ::CUSTSCORE_CHURN_BAND_MEDIUM and
+     *  ::CUSTSCORE_CHURN_BAND_HIGH). */
+    double band_medium;
+    double band_high;
+    /** Survey model for the per-customer satisfaction: a stored model's name
+     *  (see custscore_survey_model_save()); NULL (the default) takes the
+     *  latest stored survey model. */
+    const char *survey_model;
+    int no_store; /**< nonzero: do not save the snapshot */
+} custscore_score_options;
+
+#define CUSTSCORE_SCORE_OPTIONS_VERSION 1
+#define CUSTSCORE_SCORE_OPTIONS_INIT                                                               \
+    {                                                                                              \
+        CUSTSCORE_SCORE_OPTIONS_VERSION, CUSTSCORE_VALUE_OPTIONS_INIT, CUSTSCORE_CLV_OPTIONS_INIT,  \
+            NAN, NAN, NAN, NAN, 0.0, 0.0, NULL, 0                                                  \
+    }
+
+/** Number of churn reasons reported per customer. */
+#define CUSTSCORE_REASONS 3
+
+/** Every score of one customer (one row of `custscore score`). NaN marks a
+ *  value that could not be computed; the notes say why. Strings are valid
+ *  during the callback. */
+typedef struct custscore_score {
+    const char *customer;  /**< the key */
+    custscore_value value; /**< RFM, segment, profit, tier, lifecycle */
+    /** Trailing profit in the value options' profit window (current value). */
+    double current_value;
+    int64_t repeat_purchases;       /**< repeat purchase occasions (x) */
+    double mean_interpurchase_days; /**< (last - first) / x in days; NaN when x = 0 */
+    /* Lifetime value (NaN without fitted models; see clv_note) */
+    double p_alive;            /**< P(alive) under the purchase model */
+    double expected_purchases; /**< purchases expected over the CLV horizon */
+    double expected_spend;     /**< Gamma-Gamma expected spend per purchase */
+    double clv;                /**< discounted residual CLV over the horizon */
+    double clv_low, clv_high;  /**< CLV interval */
+    const char *clv_note;      /**< "" or why the CLV fields are empty */
+    /* Churn (NaN without a trained churn model; see churn_note) */
+    double churn_probability; /**< P(no purchase in the model's window); higher = riskier */
+    const char *band;         /**< "low", "medium", "high", or "" */
+    const char *reason[CUSTSCORE_REASONS];        /**< top reasons in words ("" when fewer) */
+    double reason_contribution[CUSTSCORE_REASONS]; /**< their logit contributions */
+    double value_at_risk;     /**< churn_probability x CLV (NaN when either is) */
+    const char *churn_note;   /**< "" or why the churn fields are empty */
+    /* Satisfaction (NaN without survey answers; see satisfaction_note) */
+    double satisfaction;      /**< 0-100 from the latest answers */
+    int64_t satisfaction_ts;  /**< when those answers were given; 0 if none */
+    const char *satisfaction_note; /**< "" or why satisfaction is empty */
+    /** Behavioural loyalty 0..1: the mean of P(alive) (when a model exists)
+     *  and the customer's repeat rate x / (x + 1). */
+    double loyalty;
+    custscore_value_quadrant value_quadrant;
+    custscore_loyalty_quadrant loyalty_quadrant;
+} custscore_score;
+
+/** Called by custscore_score_all() for each customer; return nonzero to stop. */
+typedef int (*custscore_score_fn)(const custscore_score *score, void *payload);
+
+/** What a scoring run used and found. */
+typedef struct custscore_score_info {
+    int64_t as_of;
+    int64_t customers;
+    int has_clv, has_churn, has_satisfaction; /**< which parts were available */
+    double current_value_split, future_value_split; /**< split points used */
+    double satisfaction_split, loyalty_split;
+    int64_t value_quadrant_count[5];   /**< customers per ::custscore_value_quadrant */
+    int64_t loyalty_quadrant_count[5]; /**< customers per ::custscore_loyalty_quadrant */
+    int64_t band_count[3];             /**< low, medium, high */
+    double total_profit, total_clv, total_value_at_risk;
+    int saved; /**< 1 when the snapshot was stored */
+} custscore_score_info;
+
+/**
+ * Score every customer as of @p as_of in one pass and (unless
+ * options->no_store) save the snapshot, replacing an earlier snapshot of the
+ * same as-of time. @p fn may be NULL (only save). Customers are ordered by key.
+ * @param info  if not NULL, receives counts and split points
+ * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_EREADONLY (saving on a
+ *         read-only store; use no_store), store errors, or the callback's
+ *         nonzero value (nothing saved then).
+ */
+CUSTSCORE_API int custscore_score_all(custscore *db, int64_t as_of,
+                                      const custscore_score_options *options,
+                                      custscore_score_fn fn, void *payload,
+                                      custscore_score_info *info);
+
+/** One customer's saved scores (from a snapshot). Strings are valid during
+ *  the callback / until the next call on the handle. */
+typedef struct custscore_snapshot_row {
+    const char *customer;
+    int64_t as_of;
+    int64_t scored_at;
+    int rfm_score;
+    const char *segment, *tier, *lifecycle;
+    double profit, current_value, clv, p_alive, churn_probability;
+    const char *band;
+    double value_at_risk, satisfaction;
+    const char *value_quadrant, *loyalty_quadrant;
+    /** The whole row as a JSON object (all fields of custscore_score). */
+    const char *json;
+} custscore_snapshot_row;
+
+/**
+ * List the as-of times of the saved snapshots, newest first, into
+ * @p as_of[0..capacity) and set *count to how many exist (which may exceed
+ * capacity).
+ */
+CUSTSCORE_API int custscore_snapshots(custscore *db, int64_t *as_of, size_t capacity,
+                                      size_t *count);
+
+/**
+ * Read one customer's saved scores: the snapshot at @p as_of, or with
+ * @p as_of 0 the latest snapshot holding the customer.
+ * @return 0, ::CUSTSCORE_ENOTFOUND (no such customer or snapshot).
+ */
+CUSTSCORE_API int custscore_snapshot_get(custscore *db, const char *customer, int64_t as_of,
+                                         custscore_snapshot_row *out);
+
+/** A customer whose tier, segment or churn band moved between two snapshots. */
+typedef struct custscore_change {
+    const char *customer;
+    custscore_snapshot_row before, after;
+    int tier_changed, segment_changed, band_changed;
+    /** What is at stake: value at risk in the later snapshot, else its CLV,
+     *  else its current value. Changes are sorted by it, largest first. */
+    double value_at_stake;
+} custscore_change;
+
+typedef int (*custscore_change_fn)(const custscore_change *change, void *payload);
+
+/**
+ * Compare the snapshot at @p since (the latest one at or before it) with
+ * the snapshot at @p until (the latest at or before it; 0 = the latest) and
+ * call @p fn for each customer whose tier, segment or band changed, largest
+ * value at stake first.
+ * @return 0, ::CUSTSCORE_ENOTFOUND (no snapshot at or before a date), store errors.
+ */
+CUSTSCORE_API int custscore_changes(custscore *db, int64_t since, int64_t until,
+                                    custscore_change_fn fn, void *payload);
 /** @} */
 
 /* @@CUSTSCORE_SCORE_API@@ */

@@ -59,6 +59,7 @@ int cs_churn_settings_get(custscore *db, const custscore_churn_options *o, bool 
     s->features = o->features && o->features[0] ? o->features : NULL;
     s->model_name = o->model_name && o->model_name[0] ? o->model_name : "churn";
     s->btyd_model = o->btyd_model && o->btyd_model[0] ? o->btyd_model : NULL;
+    s->survey_model = o->survey_model && o->survey_model[0] ? o->survey_model : NULL;
     if (strlen(s->model_name) > CUSTSCORE_MAX_KEY)
         return cs_error(db, CUSTSCORE_EINVAL, "churn options: model_name: longer than %d bytes",
                         CUSTSCORE_MAX_KEY);
@@ -700,7 +701,7 @@ int cs_churn_train_history(custscore *db, const cs_history *h, int64_t as_of,
     if (rc == 0 && m->behaviour)
         rc = cs_churn_ctx_p_alive(&t.ctx, t.s.btyd_model, &m->btyd_model);
     if (rc == 0)
-        rc = cs_churn_ctx_satisfaction(&t.ctx);
+        rc = cs_churn_ctx_satisfaction(&t.ctx, t.s.survey_model, &m->survey_model);
     if (rc == 0)
         rc = cs_train_rows(&t, as_of_day);
     for (size_t k = 0; rc == 0 && k < t.n_names; k++)

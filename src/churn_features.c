@@ -730,11 +730,68 @@ done:
     return rc;
 }
 
-int cs_churn_ctx_satisfaction(cs_churn_ctx *ctx)
+int cs_churn_ctx_satisfaction(cs_churn_ctx *ctx, const char *survey_model, char **used)
 {
-    /* The satisfaction module's per-customer scores are read here once it
-     * exposes them; until then the feature is left out. */
+    custscore *db = ctx->db;
+    *used = NULL;
     cs_free(ctx->satisfaction);
     ctx->satisfaction = NULL;
-    return CUSTSCORE_OK;
+    char *name = NULL;
+    int rc = CUSTSCORE_OK;
+    if (survey_model) {
+        name = cs_strdup(survey_model);
+        if (!name)
+            return cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
+    } else {
+        /* The latest stored survey model ("survey:NAME" rows of the model
+         * table); none stored: no satisfaction feature. */
+        sqlite3_stmt *st = NULL;
+        rc = cs_prepare(db,
+                        "SELECT substr(name, 8) FROM model WHERE substr(name, 1, 7) = 'survey:'"
+                        " ORDER BY fitted_at DESC, id DESC LIMIT 1",
+                        &st);
+        if (rc)
+            return rc;
+        int src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
+            name = cs_strdup((const char *)sqlite3_column_text(st, 0));
+            if (!name)
+                rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
+        } else if (src != SQLITE_DONE) {
+            rc = cs_sqlite_error(db, src, "churn: looking for a survey model");
+        }
+        sqlite3_finalize(st);
+        if (rc || !name)
+            return rc;
+    }
+    custscore_survey_model *model = NULL;
+    cs_csi_score *scores = NULL;
+    size_t n_scores = 0;
+    rc = custscore_survey_model_load(db, name, &model);
+    if (rc == 0)
+        rc = cs_csi_customer_scores(db, model, NULL, ctx->ref_day * CS_SECONDS_PER_DAY, &scores,
+                                    &n_scores);
+    if (rc == 0)
+        rc = cs_churn_ctx_index(ctx);
+    size_t n = ctx->h->n_customers;
+    if (rc == 0) {
+        ctx->satisfaction = cs_mallocarray(n ? n : 1, sizeof *ctx->satisfaction);
+        if (!ctx->satisfaction)
+            rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory");
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++)
+            ctx->satisfaction[i] = NAN;
+        for (size_t k = 0; k < n_scores; k++) {
+            ptrdiff_t i = cs_churn_index_find(&ctx->ix, scores[k].customer_id);
+            if (i >= 0)
+                ctx->satisfaction[i] = scores[k].satisfaction;
+        }
+        *used = name;
+        name = NULL;
+    }
+    cs_free(scores);
+    custscore_survey_model_free(model);
+    cs_free(name);
+    return rc;
 }

@@ -96,6 +96,7 @@ void cs_churn_model_free(cs_churn_model *m)
     cs_free(m->label);
     cs_free(m->label_positive);
     cs_free(m->btyd_model);
+    cs_free(m->survey_model);
     cs_free(m->params_json);
     cs_free(m->info_json);
     memset(m, 0, sizeof *m);
@@ -252,6 +253,8 @@ static char *cs_churn_params_json(const cs_churn_model *m)
     cs_sb_num(&sb, m->prior_gap_days);
     cs_sb_key(&sb, "btyd_model", false);
     cs_sb_str(&sb, m->btyd_model);
+    cs_sb_key(&sb, "survey_model", false);
+    cs_sb_str(&sb, m->survey_model);
     cs_sb_key(&sb, "l2", false);
     cs_sb_num(&sb, m->l2);
     cs_sb_key(&sb, "holdout", false);
@@ -698,6 +701,7 @@ int cs_churn_model_load(custscore *db, const char *name, cs_churn_model *m)
     m->complaint_days = cs_json_num(&j, "$.complaint_days");
     m->prior_gap_days = cs_json_num(&j, "$.prior_gap_days");
     m->btyd_model = cs_json_str(&j, "$.btyd_model");
+    m->survey_model = cs_json_str(&j, "$.survey_model");
     m->l2 = cs_json_num(&j, "$.l2");
     m->holdout = cs_json_num(&j, "$.holdout");
     m->seed = (uint64_t)cs_json_int(&j, "$.seed");
@@ -770,6 +774,7 @@ void custscore_churn_card_free(custscore_churn_card *card)
     cs_free(card->model_name);
     cs_free(card->label);
     cs_free(card->btyd_model);
+    cs_free(card->survey_model);
     cs_free(card->params_json);
     cs_free(card->info_json);
     cs_free(card);
@@ -804,12 +809,14 @@ int cs_churn_card_from_model(const cs_churn_model *m, custscore_churn_card **out
     c->model_name = cs_strdup(m->name ? m->name : "");
     c->label = m->label ? cs_strdup(m->label) : NULL;
     c->btyd_model = m->btyd_model ? cs_strdup(m->btyd_model) : NULL;
+    c->survey_model = m->survey_model ? cs_strdup(m->survey_model) : NULL;
     c->params_json = m->params_json ? cs_strdup(m->params_json) : cs_churn_params_json(m);
     c->info_json = m->info_json ? cs_strdup(m->info_json) : cs_churn_info_json(m);
     c->coefs = cs_calloc(m->n_cols ? m->n_cols : 1, sizeof *c->coefs);
     c->calibration = cs_calloc(CS_CHURN_BINS, sizeof *c->calibration);
     bool ok = c->model_name && (!m->label || c->label) && (!m->btyd_model || c->btyd_model) &&
-              c->params_json && c->info_json && c->coefs && c->calibration;
+              (!m->survey_model || c->survey_model) && c->params_json && c->info_json &&
+              c->coefs && c->calibration;
     for (size_t j = 0; ok && j < m->n_cols; j++) {
         custscore_churn_coef *k = &c->coefs[j];
         const cs_churn_col *col = &m->col[j];

@@ -420,8 +420,11 @@ int cs_churn_score_history(custscore *db, const cs_history *h, const cs_churn_mo
             rc = 0;
         }
     }
-    if (rc == 0 && satisfaction)
-        rc = cs_churn_ctx_satisfaction(&sc->ctx);
+    if (rc == 0 && satisfaction) {
+        char *used = NULL;
+        rc = cs_churn_ctx_satisfaction(&sc->ctx, m->survey_model, &used);
+        cs_free(used);
+    }
     if (rc == 0)
         rc = cs_churn_ctx_bind(&sc->ctx, m);
     if (rc == 0)

@@ -102,8 +102,14 @@ static int cs_tm_to_time(const cs_tm *tm, int64_t *out, const char **why)
         return CUSTSCORE_EINVAL;
     }
     int64_t days = cs_days_from_civil(tm->year, (unsigned)tm->month, (unsigned)tm->day);
-    *out = days * CS_SECONDS_PER_DAY + tm->hour * 3600 + tm->minute * 60 + tm->second -
-           tm->offset_seconds;
+    int64_t t = days * CS_SECONDS_PER_DAY + tm->hour * 3600 + tm->minute * 60 + tm->second -
+                tm->offset_seconds;
+    /* A zone offset can move the first or last day out of the range. */
+    if (t < CUSTSCORE_TIME_MIN || t > CUSTSCORE_TIME_MAX) {
+        *why = "time outside 0001-01-01..9999-12-31 UTC";
+        return CUSTSCORE_EINVAL;
+    }
+    *out = t;
     return CUSTSCORE_OK;
 }
 
@@ -316,7 +322,12 @@ int cs_parse_time_n(const char *text, size_t len, const char *format, int64_t *o
             int64_t v = 0;
             for (size_t i = 0; i < ndigits; i++)
                 v = v * 10 + (digits[i] - '0');
-            *out = negative ? -v : v;
+            v = negative ? -v : v;
+            if (v < CUSTSCORE_TIME_MIN || v > CUSTSCORE_TIME_MAX) {
+                *why = "Unix time out of range (0001-01-01..9999-12-31 UTC)";
+                return CUSTSCORE_EINVAL;
+            }
+            *out = v;
             return CUSTSCORE_OK;
         }
         *why = "a number that is neither YYYYMMDD nor Unix seconds (9+ digits or @N)";
@@ -337,12 +348,19 @@ int custscore_format_time(int64_t t, int date_only, char *buf, size_t size)
 {
     if (!buf)
         return CUSTSCORE_EINVAL;
+    if (t < CUSTSCORE_TIME_MIN || t > CUSTSCORE_TIME_MAX) {
+        /* Outside what the parser reads back (and day * 86400 would
+         * overflow near the ends of int64_t). */
+        if (size)
+            buf[0] = '\0';
+        return CUSTSCORE_ERANGE;
+    }
     int64_t day = cs_day_of(t);
     int64_t secs = t - day * CS_SECONDS_PER_DAY;
     int64_t y;
     unsigned m, d;
     cs_civil_from_days(day, &y, &m, &d);
-    if (y < 0 || y > 9999) {
+    if (y < 1 || y > 9999) {
         if (size)
             buf[0] = '\0';
         return CUSTSCORE_ERANGE;

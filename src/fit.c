@@ -276,6 +276,78 @@ static int cs_fit_objective(const double *th, double *f, double *grad, void *vct
 /* ---------------------------------------------------------------------- */
 /* The driver shared by both families */
 
+/* Above this many patterns the starting points are explored on a sample of
+ * them and only the best is refined on all the data. */
+#define CS_FIT_SAMPLE_PATTERNS 20000
+
+/* A stratified sample of about @target patterns: every pattern standing for
+ * at least k customers (k = n / target) as it is, one in k of the others
+ * with k times the weight. Same time scale as @d. */
+static int cs_btyd_sample(const cs_btyd_data *d, size_t target, cs_btyd_data *out)
+{
+    size_t k = (d->n + target - 1) / target, m = 0;
+    double *buf = cs_mallocarray(4 * (d->n / k + d->n / 4 + 2), sizeof *buf);
+    if (!buf)
+        return CUSTSCORE_ENOMEM;
+    size_t cap = d->n / k + d->n / 4 + 2;
+    double *x = buf, *tx = buf + cap, *T = buf + 2 * cap, *w = buf + 3 * cap;
+    double s = d->time_scale;
+    for (size_t i = 0; i < d->n && m < cap; i++) {
+        double wi;
+        if (d->w[i] >= (double)k)
+            wi = d->w[i];
+        else if (i % k == 0)
+            wi = d->w[i] * (double)k;
+        else
+            continue;
+        x[m] = d->x[i];
+        tx[m] = d->t_x[i] * s;
+        T[m] = d->T[i] * s;
+        w[m] = wi;
+        m++;
+    }
+    int rc = cs_btyd_data_build(m, x, tx, T, w, s, NULL, out, NULL, 0);
+    cs_free(buf);
+    return rc;
+}
+
+/* Multistart on a sample of the patterns, then the best point refined on
+ * all of them from the sample's curvature (a few quasi-Newton steps). */
+static int cs_fit_sampled(const cs_opt_problem *prob, cs_fit_ctx *ctx, int n_starts,
+                          const double *starts, cs_opt_result *best, int *conv, int *agree)
+{
+    cs_btyd_data sub;
+    int rc = cs_btyd_sample(ctx->bd, CS_FIT_SAMPLE_PATTERNS, &sub);
+    if (rc)
+        return rc;
+    double *ws = cs_mallocarray(cs_btyd_ws_size(&sub) + 1, sizeof *ws);
+    if (!ws) {
+        cs_btyd_data_free(&sub);
+        return CUSTSCORE_ENOMEM;
+    }
+    cs_fit_ctx sctx = *ctx;
+    sctx.bd = &sub;
+    sctx.ws = ws;
+    sctx.inv_n = 1.0 / sub.total_w;
+    cs_opt_problem sp = *prob;
+    sp.ctx = &sctx;
+    cs_opt_result sbest;
+    rc = cs_minimize_multistart(&sp, n_starts, starts, &sbest, conv, agree) != 0
+             ? CUSTSCORE_EINTERNAL
+             : CUSTSCORE_OK;
+    cs_free(ws);
+    cs_btyd_data_free(&sub);
+    if (rc)
+        return rc;
+    cs_opt_problem fp = *prob;
+    fp.hinv0 = sbest.status == CS_OPT_CONVERGED ? sbest.hinv : NULL;
+    if (cs_minimize(&fp, sbest.theta, best) != 0)
+        return CUSTSCORE_EINTERNAL;
+    best->evaluations += sbest.evaluations;
+    best->iterations += sbest.iterations;
+    return CUSTSCORE_OK;
+}
+
 static int cs_fit_run(cs_fit_ctx *ctx, const custscore_fit_options *o, int np,
                       const double *starts, double n_obs, custscore_fit_info *info, char *err,
                       size_t err_size)
@@ -295,8 +367,14 @@ static int cs_fit_run(cs_fit_ctx *ctx, const custscore_fit_options *o, int np,
     cs_opt_result best;
     int conv = 0, agree = 0;
     const char *title = cs_model_title(ctx->model);
-    if (cs_minimize_multistart(&prob, o->starts, starts, &best, &conv, &agree) != 0)
+    if (ctx->bd && ctx->bd->n > CS_FIT_SAMPLE_PATTERNS) {
+        int rc = cs_fit_sampled(&prob, ctx, o->starts, starts, &best, &conv, &agree);
+        if (rc)
+            return cs_errf(err, err_size, rc, "%s fit: %s", title,
+                           rc == CUSTSCORE_ENOMEM ? "out of memory" : "optimiser failed");
+    } else if (cs_minimize_multistart(&prob, o->starts, starts, &best, &conv, &agree) != 0) {
         return cs_errf(err, err_size, CUSTSCORE_EINTERNAL, "%s fit: optimiser failed", title);
+    }
     info->iterations = best.iterations;
     info->evaluations = best.evaluations;
     info->gradient_norm = best.grad_norm;

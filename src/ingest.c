@@ -62,6 +62,18 @@ const char *cs_check_key(const char *s, size_t len)
     return NULL;
 }
 
+/* Times outside CUSTSCORE_TIME_MIN..MAX are refused at the door: every
+ * computation on stored times (days, ISO dates) then stays in range. */
+static int cs_check_time(custscore *db, const char *what, int64_t t)
+{
+    if (t < CUSTSCORE_TIME_MIN || t > CUSTSCORE_TIME_MAX)
+        return cs_error(db, CUSTSCORE_ERANGE,
+                        "%s: time %lld outside 0001-01-01..9999-12-31 UTC (CUSTSCORE_TIME_MIN.."
+                        "CUSTSCORE_TIME_MAX)",
+                        what, (long long)t);
+    return CUSTSCORE_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Single adds: each is its own transaction, or joins the caller's batch. */
 
@@ -70,6 +82,8 @@ int custscore_add_customer(custscore *db, const char *key, int64_t created)
     if (!db)
         return CUSTSCORE_EINVAL;
     cs_clear_error(db);
+    if (created != 0 && cs_check_time(db, "customer created", created))
+        return db->errcode;
     int rc = cs_tx_begin(db);
     if (rc)
         return rc;
@@ -145,6 +159,8 @@ int custscore_add_order(custscore *db, const custscore_order *order, int *replac
         return cs_error(db, CUSTSCORE_EINVAL, "order: revenue is not a finite number");
     if (order->has_cost && (!isfinite(order->cost) || order->cost < 0))
         return cs_error(db, CUSTSCORE_EINVAL, "order: cost must be a finite number >= 0");
+    if (cs_check_time(db, "order", order->ts))
+        return db->errcode;
     size_t okey_len = 0;
     if (order->order_key) {
         okey_len = strlen(order->order_key);
@@ -180,6 +196,8 @@ int custscore_add_response(custscore *db, const char *customer, int64_t ts, cons
         return cs_error(db, CUSTSCORE_EINVAL, "survey item name: %s", why);
     if (!isfinite(value))
         return cs_error(db, CUSTSCORE_EINVAL, "survey answer to %s: not a finite number", item);
+    if (cs_check_time(db, "survey answer", ts))
+        return db->errcode;
     int rc = cs_tx_begin(db);
     if (rc)
         return rc;
@@ -199,6 +217,9 @@ int custscore_add_complaint(custscore *db, const char *customer, int64_t ts, dou
     cs_clear_error(db);
     if (!isfinite(severity))
         return cs_error(db, CUSTSCORE_EINVAL, "complaint: severity is not a finite number");
+    if (cs_check_time(db, "complaint", ts) ||
+        (resolved_ts != 0 && cs_check_time(db, "complaint resolved", resolved_ts)))
+        return db->errcode;
     if (resolved_ts != 0 && resolved_ts < ts)
         return cs_error(db, CUSTSCORE_EINVAL, "complaint: resolved before it was made");
     int rc = cs_tx_begin(db);

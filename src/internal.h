@@ -64,6 +64,7 @@ struct custscore {
     sqlite3_stmt *stmt[CS_STMT__COUNT];
     char errmsg[CS_ERRMSG_SIZE];
     char *scratch_key; /* owned copy behind custscore_summary_one()'s out->customer */
+    sqlite3_stmt *snapshot_stmt; /* behind custscore_snapshot_get()'s strings */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -349,6 +350,9 @@ typedef struct cs_opt_problem {
     double lower[CS_OPT_MAX_DIM], upper[CS_OPT_MAX_DIM];
     int max_iterations;
     double gtol; /* on the largest projected gradient component */
+    /* Initial inverse Hessian (n x n), e.g. from a fit on a subsample;
+     * NULL: the identity, scaled after the first step. */
+    const double *hinv0;
 } cs_opt_problem;
 typedef struct cs_opt_result {
     double theta[CS_OPT_MAX_DIM];
@@ -356,7 +360,8 @@ typedef struct cs_opt_result {
     double f;
     double grad_norm;
     int iterations, evaluations;
-    int status; /* enum cs_opt_status */
+    int status;                                     /* enum cs_opt_status */
+    double hinv[CS_OPT_MAX_DIM * CS_OPT_MAX_DIM]; /* final inverse Hessian approximation */
 } cs_opt_result;
 int cs_minimize(const cs_opt_problem *p, const double *start, cs_opt_result *res);
 /* Minimise from @n_starts rows of @starts; *best is the best converged run
@@ -483,6 +488,214 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
 int cs_classifier_metrics(const double *prob, const double *label, size_t n, double *auc,
                           double *brier, double *lift_top_decile, size_t bins,
                           custscore_calibration_bin *calibration, double *base_rate);
+
+/* churn_features.c: one customer's purchase behaviour at a reference day
+ * (orders on days <= ref_day). occasions 0 = no purchase yet (rest 0). */
+typedef struct cs_churn_behaviour {
+    double occasions;      /* purchase occasions (days with an order of revenue > 0) */
+    double recency_days;   /* ref_day - last occasion */
+    double tenure_days;    /* ref_day - first occasion */
+    double usual_gap_days; /* ((last - first) + prior gap) / occasions */
+    double mean_spend;     /* net revenue per occasion, >= 0 */
+    double freq_recent, freq_earlier;   /* occasions in the recent / earlier half of the lookback */
+    double spend_recent, spend_earlier; /* net revenue (>= 0) in each half */
+} cs_churn_behaviour;
+
+void cs_churn_behaviour_of(const cs_history *h, size_t i, int64_t ref_day, double lookback_days,
+                           double prior_gap_days, cs_churn_behaviour *out);
+/* Has customer i a purchase occasion on a day in (after_day, through_day]? */
+bool cs_churn_purchased_between(const cs_history *h, size_t i, int64_t after_day,
+                                int64_t through_day);
+/* Median over repeat buyers (>= 2 occasions by ref_day) of their mean gap
+ * between occasions, in days; 0 when there is none. */
+int cs_churn_median_gap(const cs_history *h, int64_t ref_day, double *out);
+
+/* Store customer id -> position in a cs_history. */
+typedef struct cs_churn_id_pos {
+    int64_t id;
+    size_t pos;
+} cs_churn_id_pos;
+typedef struct cs_churn_index {
+    size_t n;
+    cs_churn_id_pos *entry; /* sorted by id */
+} cs_churn_index;
+int cs_churn_index_build(const cs_history *h, cs_churn_index *ix);
+ptrdiff_t cs_churn_index_find(const cs_churn_index *ix, int64_t id);
+void cs_churn_index_free(cs_churn_index *ix);
+
+/* All complaints grouped by history position, sorted by time. */
+typedef struct cs_churn_complaints {
+    size_t count;
+    size_t *offset;    /* [n_customers + 1], NULL when not loaded */
+    int64_t *ts;       /* [count] */
+    int64_t *resolved; /* [count], 0 = unresolved */
+} cs_churn_complaints;
+int cs_churn_complaints_load(custscore *db, const cs_history *h, const cs_churn_index *ix,
+                             cs_churn_complaints *out);
+/* Complaints of customer i in the @recent_days days up to ref_day, and those
+ * made by ref_day and not resolved by then. */
+void cs_churn_complaint_counts(const cs_churn_complaints *c, size_t i, int64_t ref_day,
+                               double recent_days, double *recent, double *unresolved);
+void cs_churn_complaints_free(cs_churn_complaints *c);
+
+/* One customer attribute for every customer of a history: numbers (NaN when
+ * missing) or, when any value is a word, categorical levels (index into
+ * @levels, -1 when missing). Blank text is missing; numeric text a number. */
+typedef struct cs_churn_attribute {
+    bool categorical;
+    double *number;  /* [n_customers] */
+    int32_t *level;  /* [n_customers] */
+    cs_strmap levels;
+    size_t n_numbers, n_texts;
+} cs_churn_attribute;
+int cs_churn_attribute_load(custscore *db, const cs_history *h, const cs_churn_index *ix,
+                            const char *name, cs_churn_attribute *out);
+void cs_churn_attribute_free(cs_churn_attribute *a);
+
+/* churn_model.c: the model in memory and its card in the store. */
+enum cs_churn_builtin {
+    CS_CHURN_RECENCY_RATIO,  /* log(1 + recency / usual gap) */
+    CS_CHURN_RECENCY_DAYS,   /* log(1 + recency in days) */
+    CS_CHURN_FREQUENCY,      /* log(occasions) */
+    CS_CHURN_MONETARY,       /* log(1 + net revenue per occasion) */
+    CS_CHURN_FREQUENCY_TREND, /* (recent - earlier) / (recent + earlier) occasions */
+    CS_CHURN_SPEND_TREND,    /* the same for net revenue */
+    CS_CHURN_TENURE,         /* log(1 + days since the first occasion) */
+    CS_CHURN_P_ALIVE,        /* P(alive) under the fitted BTYD model */
+    CS_CHURN_SATISFACTION,   /* latest satisfaction (mean-imputed when missing) */
+    CS_CHURN_SATISFACTION_MISSING, /* 1 when there is none */
+    CS_CHURN_COMPLAINTS_RECENT,    /* complaints in the last complaint_days */
+    CS_CHURN_COMPLAINTS_UNRESOLVED, /* complaints not resolved by the reference day */
+    CS_CHURN_BUILTIN_COUNT
+};
+extern const char *const cs_churn_builtin_name[CS_CHURN_BUILTIN_COUNT];
+extern const char *const cs_churn_builtin_group[CS_CHURN_BUILTIN_COUNT];
+
+enum cs_churn_col_kind {
+    CS_CHURN_COL_BUILTIN = 1, /* one of cs_churn_builtin */
+    CS_CHURN_COL_NUMERIC,     /* a numeric attribute (mean-imputed) */
+    CS_CHURN_COL_MISSING,     /* 1 when the numeric attribute is missing */
+    CS_CHURN_COL_LEVEL,       /* 1 when the categorical attribute has this level */
+    CS_CHURN_COL_OTHER        /* 1 for a pooled rare or unseen level */
+};
+
+typedef struct cs_churn_col {
+    char *name, *group;
+    int kind, builtin;
+    char *attribute, *level; /* attribute columns */
+    double coef, se, mean, sd;
+} cs_churn_col;
+
+#define CS_CHURN_BINS CUSTSCORE_CHURN_CALIBRATION_BINS
+
+typedef struct cs_churn_model {
+    char *name;
+    int method;
+    int64_t fitted_at, as_of, cutoff;
+    double window_days, lookback_days, complaint_days, prior_gap_days;
+    double l2, holdout, rare_level, band_medium, band_high;
+    uint64_t seed;
+    char *label, *label_positive, *btyd_model, *survey_model;
+    bool behaviour;
+    double intercept, intercept_se;
+    size_t n_cols;
+    cs_churn_col *col;
+    size_t n_dropped;
+    char **dropped; /* features left out as constant in the training data */
+    size_t n_groups;
+    const char **group; /* [n_groups] distinct col[].group in order (not owned) */
+    size_t *col_group;  /* [n_cols] */
+    /* info */
+    int64_t n_train, n_holdout;
+    double base_rate, holdout_base_rate, train_auc, auc, brier, lift, loglik;
+    int iterations;
+    bool converged;
+    size_t n_calibration;
+    custscore_calibration_bin calibration[CS_CHURN_BINS];
+    char *params_json, *info_json; /* as read from the store (NULL when trained) */
+} cs_churn_model;
+
+const char *cs_churn_method_name(int method);
+void cs_churn_model_free(cs_churn_model *m);
+/* Fill m->group / m->col_group from the columns. */
+int cs_churn_model_groups(cs_churn_model *m);
+/* Insert the card into the model table. */
+int cs_churn_model_store(custscore *db, const cs_churn_model *m);
+/* Newest card named @name; CUSTSCORE_ENOMODEL when none. */
+int cs_churn_model_load(custscore *db, const char *name, cs_churn_model *m);
+int cs_churn_card_from_model(const cs_churn_model *m, custscore_churn_card **out);
+
+/* churn_features.c: a customer's feature row at a reference day. */
+#define CS_CHURN_MISSING_LEVEL "(missing)"
+#define CS_CHURN_OTHER_LEVEL "(other)"
+
+typedef struct cs_churn_attr_cols {
+    char *name;
+    cs_churn_attribute values;
+    ptrdiff_t numeric_col, missing_col, other_col, missing_level_col; /* -1 = none */
+    ptrdiff_t *level_col; /* [levels.count + 1]: column of each level, or -1 */
+} cs_churn_attr_cols;
+
+typedef struct cs_churn_ctx {
+    custscore *db;
+    const cs_history *h;
+    int64_t ref_day;
+    cs_churn_index ix;
+    cs_churn_complaints complaints;
+    double *p_alive;      /* [n_customers] at ref_day, or NULL when there is no BTYD model */
+    double *satisfaction; /* [n_customers], NaN when missing; NULL when unavailable */
+    size_t n_attrs;
+    cs_churn_attr_cols *attr;
+} cs_churn_ctx;
+
+int cs_churn_ctx_open(custscore *db, const cs_history *h, int64_t ref_day, cs_churn_ctx *ctx);
+/* Build ctx->ix when not built yet (it is built only when needed). */
+int cs_churn_ctx_index(cs_churn_ctx *ctx);
+void cs_churn_ctx_close(cs_churn_ctx *ctx);
+ptrdiff_t cs_churn_ctx_find_attribute(const cs_churn_ctx *ctx, const char *name);
+/* Load attribute @name for every customer (a no-op when loaded). */
+int cs_churn_ctx_add_attribute(cs_churn_ctx *ctx, const char *name);
+/* Map the model's attribute columns onto the loaded attributes (loading
+ * those not loaded yet). */
+int cs_churn_ctx_bind(cs_churn_ctx *ctx, const cs_churn_model *m);
+/* Fill row[m->n_cols] for customer i; NaN marks a missing value, which the
+ * caller imputes with the column mean. @bh receives the behaviour. */
+void cs_churn_row(const cs_churn_model *m, const cs_churn_ctx *ctx, size_t i, double *row,
+                  cs_churn_behaviour *bh);
+
+/* churn.c */
+typedef struct cs_churn_settings {
+    int method; /* 0 = the stored model's (scoring) */
+    int64_t window_days; /* 0 = the stored model's (scoring) */
+    const char *label, *label_positive, *features, *model_name, *btyd_model, *survey_model;
+    bool behaviour, store;
+    double holdout, l2, lookback_days, complaint_days, rare_level;
+    double band_medium, band_high; /* 0 = the stored model's (scoring) */
+    uint64_t seed;
+} cs_churn_settings;
+int cs_churn_settings_get(custscore *db, const custscore_churn_options *o, bool training,
+                          cs_churn_settings *s);
+
+/* churn_features.c: P(alive) of every customer at ctx->ref_day under a BTYD
+ * model of the kind and unit of the stored one named @btyd_model (NULL: the
+ * latest), refitted on the data up to ref_day. Sets ctx->p_alive (NULL when
+ * no BTYD model is stored, or the refit fails: the feature is then left
+ * out) and *used (owned) to the stored model's name. */
+int cs_churn_ctx_p_alive(cs_churn_ctx *ctx, const char *btyd_model, char **used);
+/* Latest satisfaction (0-100, satisfaction module) of every customer at
+ * ctx->ref_day under the survey model @survey_model (NULL: the latest
+ * stored one; none stored: ctx->satisfaction stays NULL and the feature is
+ * left out); NaN for customers without answers. *used (owned) receives the
+ * survey model's name. */
+int cs_churn_ctx_satisfaction(cs_churn_ctx *ctx, const char *survey_model, char **used);
+
+/* churn.c, churn_score.c: training and scoring on a loaded history (the
+ * public functions load it from the store first). */
+int cs_churn_train_history(custscore *db, const cs_history *h, int64_t as_of,
+                           const cs_churn_settings *s, cs_churn_model *out);
+int cs_churn_score_history(custscore *db, const cs_history *h, const cs_churn_model *m,
+                           int64_t as_of, double band_medium, double band_high,
+                           const char *clv_purchase_model, custscore_churn_fn fn, void *payload);
 
 /* ---------------------------------------------------------------------- */
 /* Text buffer and SVG charts for the HTML report (svg.c). A buffer that
@@ -641,5 +854,20 @@ int cs_survey_add_item(custscore_survey_model *m, int construct, const char *ite
  * *code (CUSTSCORE_EINVAL: self-loop, duplicate, cycle; CUSTSCORE_ENOMEM). */
 const char *cs_survey_path_problem(custscore_survey_model *m, int from, int to, int *code);
 int cs_survey_add_path(custscore_survey_model *m, int from, int to);
+
+/* ---------------------------------------------------------------------- */
+/* Scoring (score.c, report.c). */
+/* Append the JSON object of one score row. */
+void cs_score_json(cs_buf *b, const custscore_score *s);
+/* Churn scores of every customer of @h as of @as_of with the store's trained
+ * churn model (custscore_churn_score_each()), merged by key: churn[i] (NaN
+ * when not scored), band_level[i] (0 low, 1 medium, 2 high, -1 none; the
+ * model's thresholds, or @band_medium/@band_high when these are > 0), and
+ * *reasons (n * CUSTSCORE_REASONS owned strings, NULL for none) with
+ * *contributions. Without a trained model leaves churn NaN, writes why into
+ * @note and returns 0. */
+int cs_score_churn(custscore *db, int64_t as_of, const cs_history *h, double band_medium,
+                   double band_high, double *churn, int *band_level, char ***reasons,
+                   double **contributions, char *note, size_t note_size);
 
 #endif /* CUSTSCORE_INTERNAL_H */

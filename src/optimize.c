@@ -120,8 +120,13 @@ int cs_minimize(const cs_opt_problem *p, const double *start, cs_opt_result *res
         res->evaluations = evals;
         return 0;
     }
-    cs_opt_identity(n, h, 1.0);
     bool scaled = false;
+    if (p->hinv0) {
+        memcpy(h, p->hinv0, sizeof(double) * (size_t)(n * n));
+        scaled = true;
+    } else {
+        cs_opt_identity(n, h, 1.0);
+    }
     int status = CS_OPT_MAX_ITER;
     int iter = 0, flat = 0;
     for (; iter < p->max_iterations; iter++) {
@@ -248,6 +253,7 @@ int cs_minimize(const cs_opt_problem *p, const double *start, cs_opt_result *res
     }
     memcpy(res->theta, x, sizeof(double) * (size_t)n);
     memcpy(res->grad, g, sizeof(double) * (size_t)n);
+    memcpy(res->hinv, h, sizeof(double) * (size_t)(n * n));
     res->f = f;
     res->grad_norm = cs_opt_pgnorm(p, x, g);
     res->iterations = iter;

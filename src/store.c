@@ -315,6 +315,8 @@ int cs_store_open(custscore *db, const char *path, int flags)
 
 void cs_store_close(custscore *db)
 {
+    sqlite3_finalize(db->snapshot_stmt);
+    db->snapshot_stmt = NULL;
     for (int i = 0; i < CS_STMT__COUNT; i++) {
         sqlite3_finalize(db->stmt[i]);
         db->stmt[i] = NULL;
@@ -361,7 +363,16 @@ int cs_tx_end(custscore *db, int rc)
         rc = cs_sqlite_error(db, src, "committing");
     }
     /* Keep the first error's message: the rollback's status is secondary. */
-    if (db->in_batch)
+    if (db->in_batch && sqlite3_get_autocommit(db->sql)) {
+        /* After a full disk, an I/O error or no memory SQLite may have had
+         * to roll back the whole transaction, not just this operation: the
+         * batch is over, and the caller must know its earlier adds are gone. */
+        db->in_batch = false;
+        size_t n = strlen(db->errmsg);
+        if (n + 1 < sizeof db->errmsg)
+            snprintf(db->errmsg + n, sizeof db->errmsg - n,
+                     "; the whole batch was rolled back (custscore_begin() to start again)");
+    } else if (db->in_batch)
         sqlite3_exec(db->sql, "ROLLBACK TO cs_op; RELEASE cs_op", NULL, NULL, NULL);
     else if (!sqlite3_get_autocommit(db->sql))
         sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);

@@ -20,9 +20,19 @@
 /* Last second of the as-of day: orders up to it count. */
 static int64_t cs_as_of_limit(int64_t as_of)
 {
-    if (as_of == INT64_MAX)
+    /* Past the last storable time everything counts (and the day's end
+     * would overflow near INT64_MAX). */
+    if (as_of > CUSTSCORE_TIME_MAX)
         return INT64_MAX;
     return (cs_day_of(as_of) + 1) * CS_SECONDS_PER_DAY - 1;
+}
+
+/* Stored times were checked on the way in (CUSTSCORE_TIME_MIN..MAX); one
+ * outside means a file this library did not write, and day arithmetic on
+ * it would overflow. */
+static bool cs_ts_valid(int64_t ts)
+{
+    return ts >= CUSTSCORE_TIME_MIN && ts <= CUSTSCORE_TIME_MAX;
 }
 
 void cs_history_free(cs_history *h)
@@ -233,6 +243,13 @@ int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
                 continue; /* cannot happen with foreign keys on */
             cs_raw_order *o = &raw[n_raw];
             o->ts = sqlite3_column_int64(st, 1);
+            if (!cs_ts_valid(o->ts)) {
+                rc = cs_error(db, CUSTSCORE_ECORRUPT,
+                              "loading orders: an order has time %lld, outside "
+                              "0001-01-01..9999-12-31 (damaged store?)",
+                              (long long)o->ts);
+                break;
+            }
             o->revenue = sqlite3_column_double(st, 2);
             bool has_cost = sqlite3_column_type(st, 3) != SQLITE_NULL;
             o->cost = has_cost ? sqlite3_column_double(st, 3) : 0.0;
@@ -468,6 +485,13 @@ int custscore_summary_one(custscore *db, const char *customer, int64_t as_of,
             }
         }
         h.ts[h.n_orders] = sqlite3_column_int64(st, 0);
+        if (!cs_ts_valid(h.ts[h.n_orders])) {
+            rc = cs_error(db, CUSTSCORE_ECORRUPT,
+                          "loading the customer's orders: an order has time %lld, outside "
+                          "0001-01-01..9999-12-31 (damaged store?)",
+                          (long long)h.ts[h.n_orders]);
+            break;
+        }
         h.revenue[h.n_orders] = sqlite3_column_double(st, 1);
         h.cost[h.n_orders] = sqlite3_column_double(st, 2); /* NULL reads as 0.0 */
         h.n_orders++;

@@ -2,6 +2,7 @@
  * early-warning and label models on small stores, and the validation on
  * real data (IBM Telco, CDNOW, Online Retail) when ../shared/data is there. */
 #include "custscore.h"
+#include "internal.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -355,6 +356,125 @@ START_TEST(test_brier_lift_calibration)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* Features */
+
+START_TEST(test_behaviour_definitions)
+{
+    /* A: occasions on days 0 (two orders), 10 and 30, a return on day 25;
+     * B: one purchase on day 5; C: nothing; D: only a return. */
+    int64_t ts[] = {0, 0, 10, 25, 30, 5, 3};
+    double rev[] = {10, 5, 20, -5, 40, 100, -10}, cost[7] = {0};
+    for (int k = 0; k < 7; k++)
+        ts[k] = ts[k] * DAY + 3600 * (k + 1);
+    size_t offset[] = {0, 5, 6, 6, 7};
+    int64_t ids[] = {1, 2, 3, 4};
+    const char *keys[] = {"A", "B", "C", "D"};
+    cs_history h = {.n_customers = 4, .customer_id = ids, .key = keys, .offset = offset,
+                    .n_orders = 7, .ts = ts, .revenue = rev, .cost = cost};
+    cs_churn_behaviour b;
+    cs_churn_behaviour_of(&h, 0, 40, 365, 12, &b);
+    ck_assert_double_eq(b.occasions, 3);
+    ck_assert_double_eq(b.recency_days, 10);
+    ck_assert_double_eq(b.tenure_days, 40);
+    ck_assert_double_eq(b.usual_gap_days, (30.0 + 12.0) / 3.0);
+    ck_assert_double_eq_tol(b.mean_spend, 70.0 / 3.0, 1e-12);
+    /* Lookback min(365, 41) days: recent = ages < 20.5 (days 30 and 25),
+     * earlier = days 10 and 0. */
+    ck_assert_double_eq(b.freq_recent, 1);
+    ck_assert_double_eq(b.freq_earlier, 2);
+    ck_assert_double_eq(b.spend_recent, 35);
+    ck_assert_double_eq(b.spend_earlier, 35);
+    /* A 20-day lookback sees only days 30 and 25 (ages 10 and 15 >= 10: earlier). */
+    cs_churn_behaviour_of(&h, 0, 40, 20, 12, &b);
+    ck_assert_double_eq(b.freq_recent, 0);
+    ck_assert_double_eq(b.freq_earlier, 1);
+    ck_assert_double_eq(b.spend_earlier, 35);
+    /* As of day 20: only the first two occasions count. */
+    cs_churn_behaviour_of(&h, 0, 20, 365, 12, &b);
+    ck_assert_double_eq(b.occasions, 2);
+    ck_assert_double_eq(b.recency_days, 10);
+    ck_assert_double_eq(b.usual_gap_days, (10.0 + 12.0) / 2.0);
+    /* A one-time buyer's usual gap is the prior. */
+    cs_churn_behaviour_of(&h, 1, 40, 365, 12, &b);
+    ck_assert_double_eq(b.occasions, 1);
+    ck_assert_double_eq(b.recency_days, 35);
+    ck_assert_double_eq(b.usual_gap_days, 12);
+    ck_assert_double_eq(b.freq_recent, 0);
+    ck_assert_double_eq(b.freq_earlier, 1);
+    cs_churn_behaviour_of(&h, 2, 40, 365, 12, &b);
+    ck_assert_double_eq(b.occasions, 0);
+    cs_churn_behaviour_of(&h, 3, 40, 365, 12, &b);
+    ck_assert_double_eq(b.occasions, 0);
+    /* Purchases in (after, through]. */
+    ck_assert(cs_churn_purchased_between(&h, 0, 10, 30));
+    ck_assert(!cs_churn_purchased_between(&h, 0, 30, 40));
+    ck_assert(!cs_churn_purchased_between(&h, 0, 10, 29)); /* day 25 is a return */
+    ck_assert(!cs_churn_purchased_between(&h, 3, 0, 40));
+    /* Median gap of the repeat buyers: A only (mean gap 15). */
+    double g;
+    ck_assert_int_eq(cs_churn_median_gap(&h, 40, &g), 0);
+    ck_assert_double_eq(g, 15);
+}
+END_TEST
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+START_TEST(test_median_gap_brute_force)
+{
+    uint64_t s = 17;
+    for (size_t n = 1; n <= 400; n += 57) {
+        int64_t *ts = malloc(n * 6 * sizeof *ts), *ids = malloc(n * sizeof *ids);
+        double *rev = malloc(n * 6 * sizeof *rev), *gaps = malloc(n * sizeof *gaps);
+        size_t *offset = malloc((n + 1) * sizeof *offset);
+        const char **keys = malloc(n * sizeof *keys);
+        size_t k = 0, m = 0;
+        for (size_t i = 0; i < n; i++) {
+            offset[i] = k;
+            ids[i] = (int64_t)i;
+            keys[i] = "x";
+            int orders = 1 + (int)(rng_uniform(&s) * 5);
+            int64_t day = (int64_t)(rng_uniform(&s) * 50);
+            int64_t first = day, last = day;
+            for (int o = 0; o < orders; o++) {
+                ts[k] = day * DAY;
+                rev[k++] = 1;
+                last = day;
+                day += 1 + (int64_t)(rng_uniform(&s) * 20) * (rng_uniform(&s) < 0.8);
+            }
+            (void)first;
+            /* distinct days = occasions */
+            int occ = 1;
+            for (size_t q = offset[i] + 1; q < k; q++)
+                occ += ts[q] != ts[q - 1];
+            if (occ >= 2)
+                gaps[m++] = (double)(last - first) / (occ - 1);
+        }
+        offset[n] = k;
+        cs_history h = {.n_customers = n, .customer_id = ids, .key = keys, .offset = offset,
+                        .n_orders = k, .ts = ts, .revenue = rev, .cost = rev};
+        double got;
+        ck_assert_int_eq(cs_churn_median_gap(&h, 1000, &got), 0);
+        double want = 0;
+        if (m > 0) {
+            qsort(gaps, m, sizeof *gaps, cmp_double);
+            want = m % 2 ? gaps[m / 2] : (gaps[m / 2 - 1] + gaps[m / 2]) / 2;
+        }
+        ck_assert_double_eq_tol(got, want, 1e-12);
+        free(ts);
+        free(ids);
+        free(rev);
+        free(gaps);
+        free(offset);
+        free(keys);
+    }
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 /* Models on a store */
 
 /* Synthetic shop: customers buy every `gap` days from their start; "stayers"
@@ -665,6 +785,110 @@ START_TEST(test_label_model_synthetic)
     /* The label cannot be a feature. */
     o.features = "plan,Churn";
     ck_assert_int_eq(custscore_churn_train(db, 0, &o, NULL), CUSTSCORE_EINVAL);
+    custscore_churn_card_free(card);
+    custscore_close(db);
+}
+END_TEST
+
+typedef struct sat_check {
+    const custscore_churn_card *card;
+    size_t n_missing, n_answered;
+    double missing_contribution; /* the same for every customer without answers */
+    bool set;
+} sat_check;
+
+static int check_satisfaction(const custscore_churn_score *sc, void *payload)
+{
+    sat_check *c = payload;
+    score_check sub = {.card = c->card};
+    check_score(sc, &sub);
+    int number = atoi(sc->customer + 1);
+    bool answered = number % 5 < 3;
+    double contribution = NAN;
+    for (size_t g = 0; g < sc->n_groups; g++)
+        if (strcmp(sc->groups[g], "satisfaction") == 0)
+            contribution = sc->contribution[g];
+    ck_assert(!isnan(contribution));
+    for (size_t r = 0; r < sc->n_reasons; r++) {
+        if (strcmp(sc->reason[r].feature, "satisfaction") != 0)
+            continue;
+        if (answered)
+            ck_assert_int_eq(strncmp(sc->reason[r].text, "satisfaction ", 13), 0);
+        else
+            ck_assert_str_eq(sc->reason[r].text, "no satisfaction score");
+    }
+    if (answered) {
+        c->n_answered++;
+        return 0;
+    }
+    c->n_missing++;
+    if (!c->set) {
+        c->missing_contribution = contribution;
+        c->set = true;
+    }
+    ck_assert_double_eq_tol(contribution, c->missing_contribution, 1e-12);
+    return 0;
+}
+
+START_TEST(test_missing_satisfaction)
+{
+    /* Three customers in five answer a survey (ECSI's satisfaction items
+     * CUSA1-3 on 1..10) before the cut-off; leavers are unhappier. */
+    custscore *db = mem_store();
+    uint64_t s = 8;
+    int64_t end_day = 600;
+    ck_assert_int_eq(custscore_begin(db), 0);
+    for (int c = 0; c < 600; c++) {
+        char key[32];
+        snprintf(key, sizeof key, "C%04d", c);
+        int64_t start = (int64_t)(rng_uniform(&s) * 100);
+        int64_t gap = 15 + (int64_t)(rng_uniform(&s) * 30);
+        bool leaver = rng_uniform(&s) < 0.5;
+        int64_t stop = leaver ? 250 + (int64_t)(rng_uniform(&s) * 340) : end_day;
+        for (int64_t d = start; d <= stop; d += gap)
+            add_order(db, key, d, 30);
+        if (c % 5 < 3) {
+            double base = leaver ? 3 : 7;
+            for (int item = 1; item <= 3; item++) {
+                char name[16];
+                snprintf(name, sizeof name, "CUSA%d", item);
+                double v = fmin(10, fmax(1, round(base + 4 * (rng_uniform(&s) - 0.5))));
+                ck_assert_int_eq(custscore_add_response(db, key, 200 * DAY, name, v), 0);
+            }
+        }
+    }
+    ck_assert_int_eq(custscore_commit(db), 0);
+    custscore_survey_model *model = NULL;
+    ck_assert_int_eq(custscore_survey_model_template("ecsi", &model), 0);
+    ck_assert_msg(custscore_survey_model_save(db, model) == 0, "%s", custscore_errmsg(db));
+    custscore_survey_model_free(model);
+
+    custscore_churn_card *card = NULL;
+    ck_assert_msg(custscore_churn_train(db, end_day * DAY, NULL, &card) == 0, "%s",
+                  custscore_errmsg(db));
+    ck_assert_ptr_nonnull(card->survey_model);
+    ck_assert_str_eq(card->survey_model, "ecsi");
+    double coef_sat = NAN, coef_missing = NAN, mean_missing = NAN;
+    for (size_t j = 0; j < card->n_coefs; j++) {
+        if (strcmp(card->coefs[j].name, "satisfaction") == 0)
+            coef_sat = card->coefs[j].coefficient;
+        if (strcmp(card->coefs[j].name, "satisfaction_missing") == 0) {
+            coef_missing = card->coefs[j].coefficient;
+            mean_missing = card->coefs[j].mean;
+            ck_assert_str_eq(card->coefs[j].group, "satisfaction");
+        }
+    }
+    ck_assert_msg(coef_sat < 0, "higher satisfaction should lower the risk (%g)", coef_sat);
+    ck_assert(!isnan(coef_missing));
+    ck_assert_double_eq_tol(mean_missing, 0.4, 0.05);
+    /* A customer without answers gets the mean satisfaction: the group's
+     * contribution is the missing indicator's alone, the same for all. */
+    sat_check c = {.card = card};
+    ck_assert_int_eq(custscore_churn_score_each(db, end_day * DAY, NULL, check_satisfaction, &c),
+                     0);
+    ck_assert_uint_gt(c.n_missing, 100);
+    ck_assert_uint_gt(c.n_answered, 100);
+    ck_assert_double_eq_tol(c.missing_contribution, coef_missing * (1 - mean_missing), 1e-9);
     custscore_churn_card_free(card);
     custscore_close(db);
 }
@@ -1007,12 +1231,15 @@ static Suite *churn_suite(void)
     tcase_add_test(tc, test_auc_small_cases);
     tcase_add_test(tc, test_auc_brute_force);
     tcase_add_test(tc, test_brier_lift_calibration);
+    tcase_add_test(tc, test_behaviour_definitions);
+    tcase_add_test(tc, test_median_gap_brute_force);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("models");
     tcase_set_timeout(tm, 120);
     tcase_add_test(tm, test_window_model_synthetic);
     tcase_add_test(tm, test_window_errors);
     tcase_add_test(tm, test_label_model_synthetic);
+    tcase_add_test(tm, test_missing_satisfaction);
     suite_add_tcase(s, tm);
     TCase *td = tcase_create("data");
     tcase_set_timeout(td, 600);

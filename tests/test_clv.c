@@ -475,9 +475,13 @@ START_TEST(test_store_cdnow)
     for (size_t k = 0; k < hr.n_rows; k++)
         sum_customers += hr.rows[k].customers;
     ck_assert_int_eq(sum_customers, 2357);
-    /* The model tracks the holdout in aggregate (FHL 2005, fig. 3)... */
-    ck_assert_msg(fabs(hr.predicted_total / hr.actual_total - 1) < 0.1, "predicted %.1f actual %.1f",
-                  hr.predicted_total, hr.actual_total);
+    /* Holdout purchase occasions counted from CDNOW_sample.txt by a separate
+     * script (distinct days in 1997-10-01 .. 1998-06-30): 1882. The sum of
+     * E[X(39) | x, t_x, T] over the published summary at the MLE, computed
+     * with mpmath: 1653.42 (BG/NBD under-forecasts this 1/10 sample by 12%,
+     * as lifetimes' calibration/holdout plot of it shows). */
+    ck_assert_double_eq(hr.actual_total, 1882.0);
+    ck_assert_msg(fabs(hr.predicted_total - 1653.42) < 2.0, "predicted %.2f", hr.predicted_total);
     /* ...and by calibration frequency: more past purchases, more future ones. */
     ck_assert(hr.rows[0].predicted < hr.rows[2].predicted);
     ck_assert(hr.rows[0].actual < hr.rows[2].actual);

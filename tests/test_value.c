@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define DAY 86400
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -1696,6 +1698,104 @@ START_TEST(test_online_retail_consistency)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* CLI: custscore value */
+
+/* Run the CLI with @args (NULL-terminated, after the program name) and
+ * return its exit status; its output goes to /dev/null. */
+static int run_cli(const char *cli, const char *const *args)
+{
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = cli;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        FILE *null = freopen("/dev/null", "w", stdout);
+        FILE *null2 = freopen("/dev/null", "w", stderr);
+        (void)null;
+        (void)null2;
+        execv(cli, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int count_lines(const char *path, char *first, size_t first_size)
+{
+    char *text = tu_read_file(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    int lines = 0;
+    for (char *p = text; *p; p++)
+        lines += *p == '\n';
+    char *nl = strchr(text, '\n');
+    size_t len = nl ? (size_t)(nl - text) : strlen(text);
+    snprintf(first, first_size, "%.*s", (int)len, text);
+    free(text);
+    return lines;
+}
+
+START_TEST(test_cli_value)
+{
+    const char *cli = getenv("CUSTSCORE_CLI");
+    if (!cli || access(cli, X_OK) != 0) {
+        tu_skip("the custscore CLI is not built");
+        return;
+    }
+    char *dir = tu_tmpdir();
+    char *db = tu_join(dir, "v.db"), *orders = tu_join(dir, "orders.csv");
+    char *out = tu_join(dir, "value.csv"), *whale = tu_join(dir, "whale.csv");
+    char *json = tu_join(dir, "value.json"), *bad = tu_join(dir, "bad.csv");
+    ck_assert_int_eq(tu_write_file(orders, "customer,ts,revenue\n"
+                                           "A,2024-01-05,10\n"
+                                           "A,2024-02-01,20\n"
+                                           "B,2024-01-20,5\n"),
+                     0);
+    ck_assert_int_eq(tu_write_file(bad, "segment,r_min\nX,1\n"), 0);
+    const char *import[] = {"--db", db, "import", "orders", orders, NULL};
+    ck_assert_int_eq(run_cli(cli, import), 0);
+    const char *value[] = {"--db", db, "value", "--as-of", "2024-03-01", "--out", out, NULL};
+    ck_assert_int_eq(run_cli(cli, value), 0);
+    char first[256];
+    ck_assert_int_eq(count_lines(out, first, sizeof first), 3);
+    ck_assert_str_eq(first, "customer,recency_days,frequency,monetary,r,f,m,rfm_score,segment,"
+                            "revenue,cost,profit,profit_share,tier,lifecycle");
+    const char *whale_args[] = {"--db",     db,  "value", "--whale", "--as-of", "2024-03-01",
+                                "--points", "3", "--out", whale,     NULL};
+    ck_assert_int_eq(run_cli(cli, whale_args), 0);
+    ck_assert_int_eq(count_lines(whale, first, sizeof first), 4);
+    ck_assert_str_eq(first, "customer_share,profit_share");
+    const char *json_args[] = {"--db",  db,   "value",  "--as-of", "2024-03-01", "--json",
+                               "--out", json, "--ties", "rank",    NULL};
+    ck_assert_int_eq(run_cli(cli, json_args), 0);
+    count_lines(json, first, sizeof first);
+    ck_assert_int_eq(first[0], '{');
+    /* usage errors exit 1, bad input 2 */
+    const char *no_date[] = {"--db", db, "value", NULL};
+    ck_assert_int_eq(run_cli(cli, no_date), 1);
+    const char *bins[] = {"--db", db, "value", "--as-of", "2024-03-01", "--bins", "12", NULL};
+    ck_assert_int_eq(run_cli(cli, bins), 1);
+    const char *seg[] = {"--db", db, "value", "--as-of", "2024-03-01", "--segments", bad, NULL};
+    ck_assert_int_eq(run_cli(cli, seg), 2);
+    const char *names[] = {"--db",         db,    "value", "--as-of", "2024-03-01",
+                           "--tier-names", "a,b", "--out", out,       NULL};
+    ck_assert_int_eq(run_cli(cli, names), 2);
+    free(db);
+    free(orders);
+    free(out);
+    free(whale);
+    free(json);
+    free(bad);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *value_suite(void)
 {
     Suite *s = suite_create("value");
@@ -1722,6 +1822,7 @@ static Suite *value_suite(void)
     tcase_add_test(tc, test_rfm_parity_arrays);
     tcase_add_test(tc, test_rfm_parity_store);
     tcase_add_test(tc, test_online_retail_consistency);
+    tcase_add_test(tc, test_cli_value);
     suite_add_tcase(s, tc);
     return s;
 }

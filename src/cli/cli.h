@@ -76,6 +76,8 @@ bool cli_parse_duration(const char *text, double *count, custscore_unit *unit);
 bool cli_parse_unit(const char *text, custscore_unit *unit);
 const char *cli_unit_name(custscore_unit unit);
 bool cli_parse_double(const char *text, double *out);
+/* The same without printing a usage error. */
+bool cli_parse_double_quiet(const char *text, double *out);
 bool cli_parse_int(const char *text, long *out);
 
 /* ---- output --------------------------------------------------------------- */
@@ -124,6 +126,10 @@ int cmd_summary(cli *c, int argc, char **argv);
 int cmd_demo(cli *c, int argc, char **argv);
 int cmd_retention(cli *c, int argc, char **argv);
 int cmd_value(cli *c, int argc, char **argv);
+int cmd_score(cli *c, int argc, char **argv);
+int cmd_show(cli *c, int argc, char **argv);
+int cmd_changes(cli *c, int argc, char **argv);
+int cmd_churn(cli *c, int argc, char **argv);
 /* @@CLI_COMMAND_DECLS@@ */
 
 #endif

@@ -20,6 +20,10 @@ static const cli_command commands[] = {
     {"demo", cmd_demo, "build a store from bundled sample data and show what custscore does"},
     {"retention", cmd_retention, "cohort retention and loyalty indicators (--by month)"},
     {"value", cmd_value, "RFM scores, segments, profit, tiers, lifecycle; --whale curve"},
+    {"score", cmd_score, "score every customer and save the snapshot for the as-of date"},
+    {"show", cmd_show, "one customer's full card from the latest snapshot"},
+    {"changes", cmd_changes, "customers who moved tier, segment or risk band since a date"},
+    {"churn", cmd_churn, "churn risk: train (window or --label), score, card"},
     /* @@CLI_COMMANDS@@ */
 };
 

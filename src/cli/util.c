@@ -194,6 +194,17 @@ bool cli_parse_double(const char *text, double *out)
     return true;
 }
 
+bool cli_parse_double_quiet(const char *text, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end || errno || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
 bool cli_parse_int(const char *text, long *out)
 {
     char *end = NULL;

@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover - exercised when numpy is absent
 
 UTC = _dt.timezone.utc
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
 
 # ---------------------------------------------------------------------------
 # Strings
@@ -102,9 +103,13 @@ def to_time(value, what="date", fmt=None):
     if isinstance(value, bool):
         raise TypeError("%s: expected a date, got bool" % what)
     if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return calendar.timegm(value.utctimetuple())
+        offset = value.utcoffset()
+        naive = value.replace(tzinfo=None)
+        if offset:
+            naive = naive - offset
+        # Floor division: whole seconds, also before 1970 (and pandas
+        # Timestamps, whose utctimetuple() is broken for pytz zones).
+        return int((naive - _NAIVE_EPOCH) // _dt.timedelta(seconds=1))
     if isinstance(value, _dt.date):
         return calendar.timegm(value.timetuple())
     if isinstance(value, (str, bytes)):

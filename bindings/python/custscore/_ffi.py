@@ -76,7 +76,11 @@ SERVQUAL = {"tangibles": 0, "reliability": 1, "responsiveness": 2, "assurance": 
             "empathy": 4}
 KANO = {"attractive": 0, "one_dimensional": 1, "must_be": 2, "indifferent": 3, "reverse": 4,
         "questionable": 5}
+VALUE_QUADRANT = {"unclassified": 0, "value": 1, "potential": 2, "maintain": 3, "low": 4}
+LOYALTY_QUADRANT = {"unclassified": 0, "apostle": 1, "mercenary": 2, "hostage": 3,
+                    "defector": 4}
 SERVQUAL_DIMENSIONS = 5
+REASONS = 3
 KANO_CATEGORIES = 6
 
 IMPORT_OPTIONS_VERSION = 1
@@ -92,6 +96,7 @@ LOGISTIC_OPTIONS_VERSION = 1
 RETENTION_OPTIONS_VERSION = 1
 PLS_OPTIONS_VERSION = 1
 CSI_OPTIONS_VERSION = 1
+SCORE_OPTIONS_VERSION = 1
 
 # ---------------------------------------------------------------------------
 # Types. Every struct carries _c_name_, the C typedef it mirrors (the layout
@@ -514,6 +519,67 @@ class Retention(Structure):
                 ("mean_interpurchase_days", c_double)]
 
 
+class ScoreOptions(Structure):
+    _c_name_ = "custscore_score_options"
+    _fields_ = [("version", c_uint), ("value", ValueOptions), ("clv", ClvOptions),
+                ("current_value_split", c_double), ("future_value_split", c_double),
+                ("satisfaction_split", c_double), ("loyalty_split", c_double),
+                ("band_medium", c_double), ("band_high", c_double), ("survey_model", c_char_p),
+                ("no_store", c_int)]
+    _defaults_ = {"version": SCORE_OPTIONS_VERSION, "current_value_split": float("nan"),
+                  "future_value_split": float("nan"), "satisfaction_split": float("nan"),
+                  "loyalty_split": float("nan"), "band_medium": 0.4, "band_high": 0.7}
+
+
+class Score(Structure):
+    _c_name_ = "custscore_score"
+    _fields_ = [("customer", c_char_p), ("value", Value), ("current_value", c_double),
+                ("repeat_purchases", c_int64), ("mean_interpurchase_days", c_double),
+                ("p_alive", c_double), ("expected_purchases", c_double),
+                ("expected_spend", c_double), ("clv", c_double), ("clv_low", c_double),
+                ("clv_high", c_double), ("clv_note", c_char_p), ("churn_probability", c_double),
+                ("band", c_char_p), ("reason", c_char_p * REASONS),
+                ("reason_contribution", c_double * REASONS), ("value_at_risk", c_double),
+                ("churn_note", c_char_p), ("satisfaction", c_double),
+                ("satisfaction_ts", c_int64), ("satisfaction_note", c_char_p),
+                ("loyalty", c_double), ("value_quadrant", c_int), ("loyalty_quadrant", c_int)]
+
+
+SCORE_FN = CFUNCTYPE(c_int, POINTER(Score), c_void_p)
+
+
+class ScoreInfo(Structure):
+    _c_name_ = "custscore_score_info"
+    _fields_ = [("as_of", c_int64), ("customers", c_int64), ("has_clv", c_int),
+                ("has_churn", c_int), ("has_satisfaction", c_int),
+                ("current_value_split", c_double), ("future_value_split", c_double),
+                ("satisfaction_split", c_double), ("loyalty_split", c_double),
+                ("value_quadrant_count", c_int64 * 5), ("loyalty_quadrant_count", c_int64 * 5),
+                ("band_count", c_int64 * 3), ("total_profit", c_double),
+                ("total_clv", c_double), ("total_value_at_risk", c_double), ("saved", c_int)]
+
+
+class SnapshotRow(Structure):
+    _c_name_ = "custscore_snapshot_row"
+    _fields_ = [("customer", c_char_p), ("as_of", c_int64), ("scored_at", c_int64),
+                ("rfm_score", c_int), ("segment", c_char_p), ("tier", c_char_p),
+                ("lifecycle", c_char_p), ("profit", c_double), ("current_value", c_double),
+                ("clv", c_double), ("p_alive", c_double), ("churn_probability", c_double),
+                ("band", c_char_p), ("value_at_risk", c_double), ("satisfaction", c_double),
+                ("value_quadrant", c_char_p), ("loyalty_quadrant", c_char_p),
+                ("json", c_char_p)]
+
+
+class Change(Structure):
+    _c_name_ = "custscore_change"
+    _fields_ = [("customer", c_char_p), ("before", SnapshotRow), ("after", SnapshotRow),
+                ("tier_changed", c_int), ("segment_changed", c_int), ("band_changed", c_int),
+                ("value_at_stake", c_double)]
+
+
+CHANGE_FN = CFUNCTYPE(c_int, POINTER(Change), c_void_p)
+
+
 def _init_defaults(cls):
     """Give a Structure subclass with _defaults_ a constructor default that
     mirrors its C ``*_INIT`` macro (nested option structs included)."""
@@ -863,6 +929,15 @@ FUNCTIONS = [
       c_size_t], _check_errbuf(6)),
     ("custscore_kano_compute", c_int, [_H, _S, POINTER(POINTER(KanoResult))], _check_handle),
     ("custscore_kano_result_free", None, [POINTER(KanoResult)], _check_none),
+    # scoring everything: snapshots, changes
+    ("custscore_value_quadrant_name", c_char_p, [c_int], _check_string_any),
+    ("custscore_loyalty_quadrant_name", c_char_p, [c_int], _check_string_any),
+    ("custscore_score_all", c_int,
+     [_H, c_int64, POINTER(ScoreOptions), SCORE_FN, c_void_p, POINTER(ScoreInfo)],
+     _check_handle),
+    ("custscore_snapshots", c_int, [_H, c_int64_p, c_size_t, c_size_t_p], _check_handle),
+    ("custscore_snapshot_get", c_int, [_H, _S, c_int64, POINTER(SnapshotRow)], _check_handle),
+    ("custscore_changes", c_int, [_H, c_int64, c_int64, CHANGE_FN, c_void_p], _check_handle),
     # loyalty and retention
     ("custscore_retention_compute", c_int,
      [_H, c_int64, POINTER(RetentionOptions), POINTER(POINTER(Retention))], _check_handle),

@@ -42,7 +42,7 @@ def open(path=None, create=True, readonly=False, busy_timeout=None):  # noqa: A0
         path: database file (str or PathLike); None or ":memory:" for a
             private in-memory store.
         create: create the file when it does not exist (else
-            :class:`custscore.NotFound`).
+            :class:`custscore.NotFound`); ignored with ``readonly``.
         readonly: open read-only; writes raise :class:`custscore.ReadOnly`.
         busy_timeout: milliseconds to wait for a lock held by another
             connection before :class:`custscore.Busy` (default 5000).
@@ -98,7 +98,8 @@ class Store:
         self._db = None
         self._batch = 0
         self.path = None if path is None else os.fspath(path)
-        flags = _ffi.OPEN_CREATE if create else 0
+        # A read-only store is never created (the C library refuses the mix).
+        flags = _ffi.OPEN_CREATE if create and not readonly else 0
         if readonly:
             flags |= _ffi.OPEN_READONLY
         handle = _ffi.HandleP()
@@ -593,6 +594,71 @@ class Store:
                 del keep
 
 
+    # --- satisfaction --------------------------------------------------------------
+    def save_survey_model(self, model) -> None:
+        """Store a :class:`custscore.csi.SurveyModel` with the data (not
+        stored again when equal to the latest stored one)."""
+        _csi().store_save_survey_model(self, model)
+
+    def load_survey_model(self, name):
+        """The latest stored survey model called @p name, else the built-in
+        template of that name (NotFound for neither)."""
+        return _csi().store_load_survey_model(self, name)
+
+    def csi(self, model="ecsi", **options):
+        """The satisfaction index from the survey responses in the store:
+        a :class:`custscore.csi.CsiResult`. @p model is a SurveyModel or a
+        name (stored model or template). Options: scheme, scaling, missing,
+        min_respondents, bootstrap, seed, level, from_, to, by ("month",
+        "quarter", "year", "attribute"), by_attribute, nps_item, save
+        (see :func:`custscore.csi.csi_options`)."""
+        return _csi().store_csi(self, model, **options)
+
+    def csi_customers(self, model="ecsi", fit=None, as_of=None) -> Results:
+        """Per-customer satisfaction 0-100 from each customer's latest
+        answers: a :class:`Results` of
+        :class:`custscore.csi.CustomerSatisfaction`, ordered by key. Weights
+        from @p fit (a CsiResult), else the index saved with the model, else
+        equal."""
+        return _csi().store_csi_customers(self, model, fit, as_of)
+
+    def servqual(self, mapping=None, importance=None):
+        """SERVQUAL gaps from the store's responses (@p mapping
+        "DIMENSION=EXP/PERC+...", None for the 22-item SQE/SQP instrument):
+        a :class:`custscore.csi.ServqualResult`."""
+        return _csi().store_servqual(self, mapping, importance)
+
+    def kano(self, mapping):
+        """Kano analysis from the store's responses: @p mapping
+        "FEATURE=FUNCTIONAL/DYSFUNCTIONAL,..." or a dict {feature:
+        (functional, dysfunctional)}; a list of :class:`custscore.csi.KanoFeature`."""
+        return _csi().store_kano(self, mapping)
+
+    # --- scoring everything ---------------------------------------------------------
+    def score_all(self, as_of, save=True, rows=True, **options) -> Results:
+        """Score every customer as of a date in one pass - value, lifetime
+        value, churn, satisfaction, loyalty, the value matrix and loyalty
+        quadrants - and (with ``save``) store the snapshot. Returns a
+        :class:`Results` of :class:`custscore.scoring.Score` (empty with
+        ``rows=False``) whose ``info`` is a :class:`custscore.scoring.ScoreInfo`.
+        Options: see :func:`custscore.scoring.score_options`."""
+        return _scoring().store_score_all(self, as_of, rows=rows, save=save, **options)
+
+    def snapshots(self) -> list:
+        """As-of times (datetimes) of the saved snapshots, newest first."""
+        return _scoring().store_snapshots(self)
+
+    def snapshot(self, customer, as_of=None):
+        """One customer's saved scores at @p as_of (None: the latest
+        snapshot holding the customer): a :class:`custscore.scoring.SnapshotRow`."""
+        return _scoring().store_snapshot_get(self, customer, as_of)
+
+    def changes(self, since, until=None) -> Results:
+        """Customers whose tier, segment or churn band moved between the
+        snapshot at @p since and the one at @p until (None: the latest),
+        largest value at stake first: :class:`custscore.scoring.Change` rows."""
+        return _scoring().store_changes(self, since, until)
+
     # --- loyalty and retention ---------------------------------------------------
     def retention(self, as_of, period="month", max_periods=24, since=None) -> RetentionReport:
         """Cohort retention and per-period loyalty indicators (retention
@@ -618,6 +684,16 @@ class Store:
 
 # ---------------------------------------------------------------------------
 # Helpers
+
+
+def _csi():
+    from . import csi
+    return csi
+
+
+def _scoring():
+    from . import scoring
+    return scoring
 
 
 def _fill_order(order, customer, order_key, ts, revenue, cost=None):

@@ -147,10 +147,11 @@ _ENUM_TABLES = {
     "PLS_SCHEME": "CUSTSCORE_PLS_", "PLS_MODE": "CUSTSCORE_PLS_", "PLS_SCALING": "CUSTSCORE_PLS_",
     "PLS_MISSING": "CUSTSCORE_PLS_", "CSI_BY": "CUSTSCORE_CSI_BY_", "CSI_STATUS": "CUSTSCORE_CSI_",
     "SERVQUAL": "CUSTSCORE_SERVQUAL_", "KANO": "CUSTSCORE_KANO_",
+    "VALUE_QUADRANT": "CUSTSCORE_VQ_", "LOYALTY_QUADRANT": "CUSTSCORE_LQ_",
 }
 _CONSTANTS = ["OPEN_READWRITE", "OPEN_READONLY", "OPEN_CREATE", "SCHEMA_VERSION", "MAX_KEY",
               "MAX_BINS", "MAX_TIERS", "MAX_SEGMENT_RULES", "MAX_PARAMS", "MODEL_NAME_SIZE",
-              "SERVQUAL_DIMENSIONS", "KANO_CATEGORIES"]
+              "SERVQUAL_DIMENSIONS", "KANO_CATEGORIES", "REASONS"]
 
 
 def _scalar_fields(cls, prefix):
@@ -175,7 +176,8 @@ def _print_value(expr, ftype):
 
 
 def _c_program():
-    out = ["#include <custscore.h>", "#include <stddef.h>", "#include <stdio.h>",
+    out = ["#include <custscore.h>", "#include <math.h>", "#include <stddef.h>",
+           "#include <stdio.h>",
            "int main(void) {"]
     for cls in _ffi.STRUCTS:
         c = cls._c_name_
@@ -262,7 +264,8 @@ def test_option_defaults_match_init_macros(c_facts):
                 obj = getattr(obj, part)
             c_text = c_facts[expr]
             if ftype is ctypes.c_double:
-                ok = float.fromhex(c_text) == obj
+                c_value = float.fromhex(c_text)
+                ok = c_value == obj or (c_value != c_value and obj != obj)
             elif ftype is ctypes.c_char:
                 ok = int(c_text) == (obj[0] if obj else 0)
             elif ftype in (ctypes.c_int, ctypes.c_uint, ctypes.c_int64, ctypes.c_uint64,

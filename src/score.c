@@ -1,0 +1,954 @@
+/*
+ * score.c: score every customer in one pass, classify them in the value
+ * matrix and the loyalty quadrant, and keep snapshots.
+ *
+ * One pass: the order history is loaded once (cs_history_load) and every
+ * module works on arrays built from it; satisfaction and churn come from
+ * their modules' bulk functions (one query each), merged by key.
+ *
+ * Value matrix: current value (trailing profit) x future value (CLV), split at
+ * the medians or at given thresholds (the "customer value matrix" of CRM
+ * practice, e.g. Marcus 1998, "A practical yet meaningful approach to
+ * customer segmentation", J. Consumer Marketing 15(5)). Loyalty quadrant:
+ * satisfaction x behavioural loyalty (Jones & Sasser 1995, "Why satisfied
+ * customers defect", HBR 73(6): apostles, mercenaries, hostages, defectors).
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *custscore_value_quadrant_name(custscore_value_quadrant q)
+{
+    switch (q) {
+    case CUSTSCORE_VQ_VALUE:
+        return "value";
+    case CUSTSCORE_VQ_POTENTIAL:
+        return "potential";
+    case CUSTSCORE_VQ_MAINTAIN:
+        return "maintain";
+    case CUSTSCORE_VQ_LOW:
+        return "low value";
+    default:
+        return "unclassified";
+    }
+}
+
+const char *custscore_loyalty_quadrant_name(custscore_loyalty_quadrant q)
+{
+    switch (q) {
+    case CUSTSCORE_LQ_APOSTLE:
+        return "apostle";
+    case CUSTSCORE_LQ_MERCENARY:
+        return "mercenary";
+    case CUSTSCORE_LQ_HOSTAGE:
+        return "hostage";
+    case CUSTSCORE_LQ_DEFECTOR:
+        return "defector";
+    default:
+        return "unclassified";
+    }
+}
+
+static int cs_double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of the finite values among v[0..n) (NaN when none). */
+static double cs_median_finite(const double *v, size_t n, bool *oom)
+{
+    double *tmp = cs_mallocarray(n ? n : 1, sizeof *tmp);
+    if (!tmp) {
+        *oom = true;
+        return NAN;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            tmp[m++] = v[i];
+    double med = NAN;
+    if (m > 0) {
+        qsort(tmp, m, sizeof *tmp, cs_double_cmp);
+        med = m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
+    }
+    cs_free(tmp);
+    return med;
+}
+
+/* Per-customer satisfaction collected from the CSI module, in key order. */
+typedef struct cs_sat_list {
+    char **key;
+    double *value;
+    int64_t *ts;
+    size_t n, cap;
+    bool oom;
+} cs_sat_list;
+
+static int cs_sat_collect(const char *customer, int64_t ts, double satisfaction, void *payload)
+{
+    cs_sat_list *l = payload;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        char **k = cs_reallocarray(l->key, cap, sizeof *k);
+        if (k)
+            l->key = k;
+        double *v = k ? cs_reallocarray(l->value, cap, sizeof *v) : NULL;
+        if (v)
+            l->value = v;
+        int64_t *t = v ? cs_reallocarray(l->ts, cap, sizeof *t) : NULL;
+        if (t)
+            l->ts = t;
+        if (!t) {
+            l->oom = true;
+            return 1;
+        }
+        l->cap = cap;
+    }
+    l->key[l->n] = cs_strdup(customer);
+    if (!l->key[l->n]) {
+        l->oom = true;
+        return 1;
+    }
+    l->value[l->n] = satisfaction;
+    l->ts[l->n] = ts;
+    l->n++;
+    return 0;
+}
+
+static void cs_sat_free(cs_sat_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        cs_free(l->key[i]);
+    cs_free(l->key);
+    cs_free(l->value);
+    cs_free(l->ts);
+}
+
+/* Name of the latest stored survey model ("survey:NAME" rows of the model
+ * table), into @name; false when none. */
+static bool cs_latest_survey_model(custscore *db, char *name, size_t size)
+{
+    sqlite3_stmt *st;
+    if (cs_prepare(db, "SELECT substr(name, 8) FROM model WHERE name LIKE 'survey:%'"
+                       " ORDER BY fitted_at DESC, id DESC LIMIT 1",
+                   &st))
+        return false;
+    bool found = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(st, 0);
+        if (s && *s) {
+            snprintf(name, size, "%s", s);
+            found = true;
+        }
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* Everything computed for one run, column-wise. */
+typedef struct cs_score_run {
+    custscore *db;
+    int64_t as_of;
+    custscore_score_options opt;
+    cs_history h;
+    size_t n;
+    custscore_value *value;
+    custscore_whale_summary whale;
+    custscore_summary *summary; /* in the purchase model's unit when there is one */
+    double *p_alive, *expected_purchases, *expected_spend, *clv, *clv_low, *clv_high;
+    double *satisfaction;
+    int64_t *satisfaction_ts;
+    double *churn, *reason_contribution;
+    int *band_level;
+    char **reason; /* [n * CUSTSCORE_REASONS], owned */
+    double *loyalty;
+    int *vq, *lq;
+    const char *clv_note, *churn_note, *sat_note;
+    char clv_note_buf[256], churn_note_buf[256], sat_note_buf[256];
+    custscore_score_info info;
+} cs_score_run;
+
+static void cs_score_run_free(cs_score_run *r)
+{
+    cs_history_free(&r->h);
+    cs_free(r->value);
+    cs_free(r->summary);
+    cs_free(r->p_alive);
+    cs_free(r->expected_purchases);
+    cs_free(r->expected_spend);
+    cs_free(r->clv);
+    cs_free(r->clv_low);
+    cs_free(r->clv_high);
+    cs_free(r->satisfaction);
+    cs_free(r->satisfaction_ts);
+    cs_free(r->churn);
+    cs_free(r->band_level);
+    cs_free(r->reason_contribution);
+    if (r->reason)
+        for (size_t i = 0; i < r->n * CUSTSCORE_REASONS; i++)
+            cs_free(r->reason[i]);
+    cs_free(r->reason);
+    cs_free(r->loyalty);
+    cs_free(r->vq);
+    cs_free(r->lq);
+}
+
+static double *cs_nan_array(size_t n)
+{
+    double *a = cs_mallocarray(n ? n : 1, sizeof *a);
+    if (a)
+        for (size_t i = 0; i < n; i++)
+            a[i] = NAN;
+    return a;
+}
+
+/* Customer value of every customer, from the loaded history. */
+static int cs_score_value(cs_score_run *r)
+{
+    custscore_order_arrays arr = {
+        .n_customers = r->n,
+        .customer = r->h.key,
+        .offset = r->h.offset,
+        .ts = r->h.ts,
+        .revenue = r->h.revenue,
+        .cost = r->h.any_cost ? r->h.cost : NULL,
+    };
+    char err[256] = "";
+    int rc = custscore_value_compute(&arr, r->as_of, &r->opt.value, r->value, &r->whale, err,
+                                     sizeof err);
+    if (rc)
+        return cs_error(r->db, rc, "score: customer value: %s", err);
+    return CUSTSCORE_OK;
+}
+
+/* Lifetime value with the saved models; without them the fields stay NaN. */
+static int cs_score_clv(cs_score_run *r)
+{
+    custscore *db = r->db;
+    custscore_fit_info purchase, spend;
+    int rc = custscore_model_load(db, r->opt.clv.purchase_model, &purchase);
+    if (rc == CUSTSCORE_ENOMODEL) {
+        cs_clear_error(db);
+        r->clv_note = "no purchase model fitted (custscore fit --model bgnbd)";
+        return CUSTSCORE_OK;
+    }
+    if (rc)
+        return rc;
+    rc = custscore_model_load(db, r->opt.clv.spend_model ? r->opt.clv.spend_model : "gg", &spend);
+    if (rc == CUSTSCORE_ENOMODEL) {
+        cs_clear_error(db);
+        r->clv_note = "no spend model fitted (custscore fit --model gg)";
+        return CUSTSCORE_OK;
+    }
+    if (rc)
+        return rc;
+    double unit_days = custscore_unit_days(purchase.unit);
+    size_t m = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        cs_summary_of(&r->h, i, r->as_of, unit_days, &r->summary[i]);
+        if (r->summary[i].first != 0)
+            m++;
+    }
+    double *x = cs_mallocarray(m ? m : 1, sizeof *x), *tx = cs_mallocarray(m ? m : 1, sizeof *tx),
+           *T = cs_mallocarray(m ? m : 1, sizeof *T),
+           *ms = cs_mallocarray(m ? m : 1, sizeof *ms),
+           *out = cs_mallocarray(6 * (m ? m : 1), sizeof *out);
+    if (!x || !tx || !T || !ms || !out) {
+        rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+        goto done;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const custscore_summary *s = &r->summary[i];
+        if (s->first == 0)
+            continue;
+        x[k] = (double)s->x;
+        tx[k] = s->t_x;
+        T[k] = s->T;
+        ms[k] = s->mean_repeat_spend;
+        k++;
+    }
+    custscore_clv_options copt = r->opt.clv;
+    if (copt.margin == 0) {
+        /* As the store functions: the store's margin when costs are known. */
+        double revenue = 0, cost = 0;
+        for (size_t j = 0; j < r->h.n_orders; j++) {
+            if (r->h.ts[j] <= (cs_day_of(r->as_of) + 1) * CS_SECONDS_PER_DAY - 1) {
+                revenue += r->h.revenue[j];
+                cost += r->h.cost[j];
+            }
+        }
+        copt.margin = r->h.any_cost && revenue > 0 ? (revenue - cost) / revenue : 1.0;
+    }
+    custscore_clv_info cinfo;
+    rc = custscore_clv_arrays(&purchase, &spend, &copt, m, x, tx, T, ms, out, out + m,
+                              out + 2 * m, out + 3 * m, out + 4 * m, out + 5 * m, &cinfo);
+    if (rc) {
+        /* A model that cannot score these data (e.g. q <= 1): say so, do not fail the run. */
+        snprintf(r->clv_note_buf, sizeof r->clv_note_buf, "lifetime value not computed: %s",
+                 custscore_errmsg(db)[0] ? custscore_errmsg(db) : custscore_errstr(rc));
+        r->clv_note = r->clv_note_buf;
+        cs_clear_error(db);
+        rc = CUSTSCORE_OK;
+        goto done;
+    }
+    k = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->summary[i].first == 0)
+            continue;
+        r->p_alive[i] = out[k];
+        r->expected_purchases[i] = out[m + k];
+        r->expected_spend[i] = out[2 * m + k];
+        r->clv[i] = out[3 * m + k];
+        r->clv_low[i] = out[4 * m + k];
+        r->clv_high[i] = out[5 * m + k];
+        k++;
+    }
+    r->info.has_clv = 1;
+done:
+    cs_free(x);
+    cs_free(tx);
+    cs_free(T);
+    cs_free(ms);
+    cs_free(out);
+    return rc;
+}
+
+/* Per-customer satisfaction with the stored survey model. */
+static int cs_score_satisfaction(cs_score_run *r)
+{
+    custscore *db = r->db;
+    char name[128];
+    const char *model_name = r->opt.survey_model;
+    if (!model_name) {
+        if (!cs_latest_survey_model(db, name, sizeof name)) {
+            r->sat_note = "no survey model stored (run custscore csi --model ecsi|FILE once)";
+            return CUSTSCORE_OK;
+        }
+        model_name = name;
+    }
+    custscore_survey_model *model = NULL;
+    int rc = custscore_survey_model_load(db, model_name, &model);
+    if (rc) {
+        snprintf(r->sat_note_buf, sizeof r->sat_note_buf, "survey model '%s' not available: %s",
+                 model_name, custscore_errmsg(db));
+        r->sat_note = r->sat_note_buf;
+        cs_clear_error(db);
+        return CUSTSCORE_OK;
+    }
+    cs_sat_list l = {0};
+    rc = custscore_csi_customers(db, model, NULL, r->as_of, cs_sat_collect, &l);
+    custscore_survey_model_free(model);
+    if (l.oom) {
+        cs_sat_free(&l);
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+    }
+    if (rc) {
+        snprintf(r->sat_note_buf, sizeof r->sat_note_buf, "satisfaction not computed: %s",
+                 custscore_errmsg(db));
+        r->sat_note = r->sat_note_buf;
+        cs_clear_error(db);
+        cs_sat_free(&l);
+        return CUSTSCORE_OK;
+    }
+    /* Both lists are in key (byte) order: merge. */
+    size_t j = 0;
+    for (size_t i = 0; i < r->n && j < l.n; i++) {
+        int c;
+        while (j < l.n && (c = strcmp(l.key[j], r->h.key[i])) < 0)
+            j++;
+        if (j < l.n && strcmp(l.key[j], r->h.key[i]) == 0) {
+            r->satisfaction[i] = l.value[j];
+            r->satisfaction_ts[i] = l.ts[j];
+            j++;
+        }
+    }
+    r->info.has_satisfaction = l.n > 0;
+    if (l.n == 0)
+        r->sat_note = "no survey answers on or before the as-of day";
+    cs_sat_free(&l);
+    return CUSTSCORE_OK;
+}
+
+static int cs_score_classify(cs_score_run *r)
+{
+    bool oom = false;
+    custscore_score_options *o = &r->opt;
+    double *cur = cs_mallocarray(r->n ? r->n : 1, sizeof *cur);
+    if (!cur)
+        return cs_error(r->db, CUSTSCORE_ENOMEM, "out of memory");
+    /* Value matrix over customers with a CLV. */
+    for (size_t i = 0; i < r->n; i++)
+        cur[i] = isfinite(r->clv[i]) ? r->value[i].profit : NAN;
+    double cur_split = isfinite(o->current_value_split) ? o->current_value_split
+                                                        : cs_median_finite(cur, r->n, &oom);
+    double fut_split =
+        isfinite(o->future_value_split) ? o->future_value_split : cs_median_finite(r->clv, r->n, &oom);
+    for (size_t i = 0; i < r->n; i++) {
+        r->loyalty[i] = NAN;
+        r->vq[i] = CUSTSCORE_VQ_UNCLASSIFIED;
+        if (isfinite(r->clv[i]) && isfinite(cur_split) && isfinite(fut_split)) {
+            bool high_now = r->value[i].profit > cur_split;
+            bool high_future = r->clv[i] > fut_split;
+            r->vq[i] = high_now ? (high_future ? CUSTSCORE_VQ_VALUE : CUSTSCORE_VQ_MAINTAIN)
+                                : (high_future ? CUSTSCORE_VQ_POTENTIAL : CUSTSCORE_VQ_LOW);
+        }
+        /* Behavioural loyalty: repeat rate x/(x+1), averaged with P(alive). */
+        if (r->value[i].first != 0) {
+            double x = (double)r->value[i].frequency;
+            const custscore_summary *s = &r->summary[i];
+            if (s->first != 0)
+                x = (double)s->x;
+            double repeat_rate = x / (x + 1.0);
+            r->loyalty[i] = isfinite(r->p_alive[i]) ? 0.5 * (repeat_rate + r->p_alive[i])
+                                                    : repeat_rate;
+        }
+    }
+    /* Loyalty quadrant over customers with a satisfaction score. */
+    for (size_t i = 0; i < r->n; i++)
+        cur[i] = isfinite(r->satisfaction[i]) ? r->loyalty[i] : NAN;
+    double sat_split = isfinite(o->satisfaction_split) ? o->satisfaction_split
+                                                       : cs_median_finite(r->satisfaction, r->n, &oom);
+    double loy_split =
+        isfinite(o->loyalty_split) ? o->loyalty_split : cs_median_finite(cur, r->n, &oom);
+    for (size_t i = 0; i < r->n; i++) {
+        r->lq[i] = CUSTSCORE_LQ_UNCLASSIFIED;
+        if (isfinite(r->satisfaction[i]) && isfinite(r->loyalty[i]) && isfinite(sat_split) &&
+            isfinite(loy_split)) {
+            bool satisfied = r->satisfaction[i] > sat_split;
+            bool loyal = r->loyalty[i] > loy_split;
+            r->lq[i] = satisfied ? (loyal ? CUSTSCORE_LQ_APOSTLE : CUSTSCORE_LQ_MERCENARY)
+                                 : (loyal ? CUSTSCORE_LQ_HOSTAGE : CUSTSCORE_LQ_DEFECTOR);
+        }
+        r->info.value_quadrant_count[r->vq[i]]++;
+        r->info.loyalty_quadrant_count[r->lq[i]]++;
+    }
+    cs_free(cur);
+    if (oom)
+        return cs_error(r->db, CUSTSCORE_ENOMEM, "out of memory");
+    r->info.current_value_split = cur_split;
+    r->info.future_value_split = fut_split;
+    r->info.satisfaction_split = sat_split;
+    r->info.loyalty_split = loy_split;
+    return CUSTSCORE_OK;
+}
+
+static const char *cs_band_name(int level)
+{
+    return level == 2 ? "high" : level == 1 ? "medium" : level == 0 ? "low" : "";
+}
+
+/* Fill the public row for customer i. */
+static void cs_score_row(const cs_score_run *r, size_t i, custscore_score *s)
+{
+    memset(s, 0, sizeof *s);
+    s->customer = r->h.key[i];
+    s->value = r->value[i];
+    s->value.customer = r->h.key[i];
+    s->current_value = r->value[i].profit;
+    const custscore_summary *sm = &r->summary[i];
+    s->repeat_purchases = sm->x;
+    s->mean_interpurchase_days =
+        sm->x > 0 ? (double)(sm->last - sm->first) / CS_SECONDS_PER_DAY / (double)sm->x : NAN;
+    s->p_alive = r->p_alive[i];
+    s->expected_purchases = r->expected_purchases[i];
+    s->expected_spend = r->expected_spend[i];
+    s->clv = r->clv[i];
+    s->clv_low = r->clv_low[i];
+    s->clv_high = r->clv_high[i];
+    s->clv_note = r->clv_note ? r->clv_note
+                  : sm->first == 0 ? "no purchase by the as-of day"
+                                   : "";
+    s->churn_probability = r->churn[i];
+    s->band = cs_band_name(r->band_level[i]);
+    for (int k = 0; k < CUSTSCORE_REASONS; k++) {
+        const char *reason = r->reason ? r->reason[i * CUSTSCORE_REASONS + (size_t)k] : NULL;
+        s->reason[k] = reason ? reason : "";
+        s->reason_contribution[k] =
+            r->reason_contribution ? r->reason_contribution[i * CUSTSCORE_REASONS + (size_t)k] : NAN;
+    }
+    s->value_at_risk = isfinite(r->churn[i]) && isfinite(r->clv[i]) ? r->churn[i] * r->clv[i] : NAN;
+    s->churn_note = r->churn_note ? r->churn_note : "";
+    s->satisfaction = r->satisfaction[i];
+    s->satisfaction_ts = r->satisfaction_ts[i];
+    s->satisfaction_note = r->sat_note                     ? r->sat_note
+                           : isfinite(r->satisfaction[i]) ? ""
+                                                          : "no survey answers from this customer";
+    s->loyalty = r->loyalty[i];
+    s->value_quadrant = (custscore_value_quadrant)r->vq[i];
+    s->loyalty_quadrant = (custscore_loyalty_quadrant)r->lq[i];
+}
+
+/* JSON of one row (the snapshot's data column). */
+static void cs_json_str(cs_buf *b, const char *key, const char *v)
+{
+    cs_buf_printf(b, "\"%s\":\"", key);
+    for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            cs_buf_printf(b, "\\%c", *p);
+        else if (*p < 0x20)
+            cs_buf_printf(b, "\\u%04x", *p);
+        else
+            cs_buf_add(b, (const char *)p, 1);
+    }
+    cs_buf_puts(b, "\",");
+}
+
+static void cs_json_num(cs_buf *b, const char *key, double v)
+{
+    if (isfinite(v))
+        cs_buf_printf(b, "\"%s\":%.17g,", key, v);
+    else
+        cs_buf_printf(b, "\"%s\":null,", key);
+}
+
+static void cs_json_int(cs_buf *b, const char *key, int64_t v)
+{
+    cs_buf_printf(b, "\"%s\":%lld,", key, (long long)v);
+}
+
+void cs_score_json(cs_buf *b, const custscore_score *s)
+{
+    const custscore_value *v = &s->value;
+    cs_buf_puts(b, "{");
+    cs_json_str(b, "customer", s->customer);
+    cs_json_int(b, "recency_days", v->recency_days);
+    cs_json_int(b, "frequency", v->frequency);
+    cs_json_num(b, "monetary", v->monetary);
+    cs_json_int(b, "r", v->r);
+    cs_json_int(b, "f", v->f);
+    cs_json_int(b, "m", v->m);
+    cs_json_int(b, "rfm_score", v->rfm_score);
+    cs_json_str(b, "segment", v->segment);
+    cs_json_num(b, "revenue", v->revenue);
+    cs_json_num(b, "cost", v->cost);
+    cs_json_num(b, "profit", v->profit);
+    cs_json_num(b, "profit_share", v->profit_share);
+    cs_json_str(b, "tier", v->tier_name);
+    cs_json_str(b, "lifecycle", custscore_lifecycle_name(v->lifecycle));
+    cs_json_num(b, "current_value", s->current_value);
+    cs_json_int(b, "repeat_purchases", s->repeat_purchases);
+    cs_json_num(b, "mean_interpurchase_days", s->mean_interpurchase_days);
+    cs_json_num(b, "p_alive", s->p_alive);
+    cs_json_num(b, "expected_purchases", s->expected_purchases);
+    cs_json_num(b, "expected_spend", s->expected_spend);
+    cs_json_num(b, "clv", s->clv);
+    cs_json_num(b, "clv_low", s->clv_low);
+    cs_json_num(b, "clv_high", s->clv_high);
+    cs_json_str(b, "clv_note", s->clv_note);
+    cs_json_num(b, "churn_probability", s->churn_probability);
+    cs_json_str(b, "band", s->band);
+    for (int k = 0; k < CUSTSCORE_REASONS; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "reason%d", k + 1);
+        cs_json_str(b, key, s->reason[k]);
+        snprintf(key, sizeof key, "reason%d_contribution", k + 1);
+        cs_json_num(b, key, s->reason_contribution[k]);
+    }
+    cs_json_num(b, "value_at_risk", s->value_at_risk);
+    cs_json_str(b, "churn_note", s->churn_note);
+    cs_json_num(b, "satisfaction", s->satisfaction);
+    cs_json_int(b, "satisfaction_ts", s->satisfaction_ts);
+    cs_json_str(b, "satisfaction_note", s->satisfaction_note);
+    cs_json_num(b, "loyalty", s->loyalty);
+    cs_json_str(b, "value_matrix", custscore_value_quadrant_name(s->value_quadrant));
+    cs_json_str(b, "loyalty_quadrant", custscore_loyalty_quadrant_name(s->loyalty_quadrant));
+    /* Replace the trailing comma. */
+    if (b->len && b->data[b->len - 1] == ',')
+        b->data[b->len - 1] = '}';
+    else
+        cs_buf_puts(b, "}");
+}
+
+static void cs_bind_num(sqlite3_stmt *st, int col, double v)
+{
+    if (isfinite(v))
+        sqlite3_bind_double(st, col, v);
+    else
+        sqlite3_bind_null(st, col);
+}
+
+static void cs_bind_str(sqlite3_stmt *st, int col, const char *s)
+{
+    if (s && *s)
+        sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, col);
+}
+
+static int cs_score_emit(cs_score_run *r, custscore_score_fn fn, void *payload)
+{
+    custscore *db = r->db;
+    bool save = !r->opt.no_store;
+    sqlite3_stmt *ins = NULL;
+    int rc = CUSTSCORE_OK;
+    if (save) {
+        rc = cs_tx_begin(db);
+        if (rc)
+            return rc;
+        sqlite3_stmt *del;
+        rc = cs_prepare(db, "DELETE FROM score WHERE as_of = ?1", &del);
+        if (rc == 0) {
+            sqlite3_bind_int64(del, 1, r->as_of);
+            int src = sqlite3_step(del);
+            if (src != SQLITE_DONE)
+                rc = cs_sqlite_error(db, src, "replacing the snapshot");
+            sqlite3_finalize(del);
+        }
+        if (rc == 0)
+            rc = cs_prepare(db,
+                            "INSERT INTO score(as_of, customer, scored_at, rfm_score, segment, "
+                            "tier, lifecycle, profit, current_value, clv, p_alive, "
+                            "churn_probability, band, value_at_risk, satisfaction, value_matrix, "
+                            "loyalty, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                            "?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                            &ins);
+    }
+    int64_t now = (int64_t)time(NULL);
+    cs_buf json;
+    cs_buf_init(&json);
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+        custscore_score s;
+        cs_score_row(r, i, &s);
+        r->info.total_profit += s.value.profit;
+        if (isfinite(s.clv))
+            r->info.total_clv += s.clv;
+        if (isfinite(s.value_at_risk))
+            r->info.total_value_at_risk += s.value_at_risk;
+        if (isfinite(s.churn_probability))
+            r->info.band_count[s.band[0] == 'h' ? 2 : s.band[0] == 'm' ? 1 : 0]++;
+        if (save) {
+            json.len = 0;
+            cs_score_json(&json, &s);
+            if (json.failed) {
+                rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+                break;
+            }
+            sqlite3_reset(ins);
+            sqlite3_bind_int64(ins, 1, r->as_of);
+            sqlite3_bind_int64(ins, 2, r->h.customer_id[i]);
+            sqlite3_bind_int64(ins, 3, now);
+            if (s.value.rfm_score > 0)
+                sqlite3_bind_int(ins, 4, s.value.rfm_score);
+            else
+                sqlite3_bind_null(ins, 4);
+            cs_bind_str(ins, 5, s.value.segment);
+            cs_bind_str(ins, 6, s.value.tier_name);
+            cs_bind_str(ins, 7, custscore_lifecycle_name(s.value.lifecycle));
+            cs_bind_num(ins, 8, s.value.profit);
+            cs_bind_num(ins, 9, s.current_value);
+            cs_bind_num(ins, 10, s.clv);
+            cs_bind_num(ins, 11, s.p_alive);
+            cs_bind_num(ins, 12, s.churn_probability);
+            cs_bind_str(ins, 13, s.band);
+            cs_bind_num(ins, 14, s.value_at_risk);
+            cs_bind_num(ins, 15, s.satisfaction);
+            cs_bind_str(ins, 16, custscore_value_quadrant_name(s.value_quadrant));
+            cs_bind_str(ins, 17, custscore_loyalty_quadrant_name(s.loyalty_quadrant));
+            sqlite3_bind_text(ins, 18, json.data, (int)json.len, SQLITE_STATIC);
+            int src = sqlite3_step(ins);
+            if (src != SQLITE_DONE) {
+                rc = cs_sqlite_error(db, src, "saving the snapshot");
+                break;
+            }
+        }
+        if (fn) {
+            int stop = fn(&s, payload);
+            if (stop)
+                rc = stop;
+        }
+    }
+    cs_buf_free(&json);
+    sqlite3_finalize(ins);
+    r->info.customers = (int64_t)r->n;
+    if (save) {
+        rc = cs_tx_end(db, rc);
+        r->info.saved = rc == 0;
+    }
+    return rc;
+}
+
+int custscore_score_all(custscore *db, int64_t as_of, const custscore_score_options *options,
+                        custscore_score_fn fn, void *payload, custscore_score_info *info)
+{
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    cs_score_run r;
+    memset(&r, 0, sizeof r);
+    custscore_score_options defaults = CUSTSCORE_SCORE_OPTIONS_INIT;
+    r.opt = options ? *options : defaults;
+    if (r.opt.version != CUSTSCORE_SCORE_OPTIONS_VERSION)
+        return cs_error(db, CUSTSCORE_EINVAL,
+                        "score options: version %u, this library knows version %u (initialise "
+                        "with CUSTSCORE_SCORE_OPTIONS_INIT)",
+                        r.opt.version, CUSTSCORE_SCORE_OPTIONS_VERSION);
+    if (!(r.opt.band_medium >= 0 && r.opt.band_high >= 0 && r.opt.band_high <= 1 &&
+          (r.opt.band_medium == 0 || r.opt.band_medium <= r.opt.band_high)))
+        return cs_error(db, CUSTSCORE_EINVAL,
+                        "score options: churn bands need 0 <= medium (%g) <= high (%g) <= 1",
+                        r.opt.band_medium, r.opt.band_high);
+    if (!r.opt.no_store) {
+        int rc = cs_check_writable(db);
+        if (rc)
+            return rc;
+    }
+    r.db = db;
+    r.as_of = as_of;
+    r.info.as_of = as_of;
+    int rc = cs_history_load(db, as_of, &r.h);
+    if (rc)
+        return rc;
+    size_t n = r.n = r.h.n_customers;
+    r.value = cs_calloc(n ? n : 1, sizeof *r.value);
+    r.summary = cs_calloc(n ? n : 1, sizeof *r.summary);
+    r.p_alive = cs_nan_array(n);
+    r.expected_purchases = cs_nan_array(n);
+    r.expected_spend = cs_nan_array(n);
+    r.clv = cs_nan_array(n);
+    r.clv_low = cs_nan_array(n);
+    r.clv_high = cs_nan_array(n);
+    r.satisfaction = cs_nan_array(n);
+    r.satisfaction_ts = cs_calloc(n ? n : 1, sizeof *r.satisfaction_ts);
+    r.churn = cs_nan_array(n);
+    r.band_level = cs_calloc(n ? n : 1, sizeof *r.band_level);
+    r.loyalty = cs_nan_array(n);
+    r.vq = cs_calloc(n ? n : 1, sizeof *r.vq);
+    r.lq = cs_calloc(n ? n : 1, sizeof *r.lq);
+    if (!r.value || !r.summary || !r.p_alive || !r.expected_purchases || !r.expected_spend ||
+        !r.clv || !r.clv_low || !r.clv_high || !r.satisfaction || !r.satisfaction_ts ||
+        !r.churn || !r.band_level || !r.loyalty || !r.vq || !r.lq) {
+        cs_score_run_free(&r);
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+    }
+    /* The summary in weeks when no purchase model sets another unit. */
+    for (size_t i = 0; i < n; i++)
+        cs_summary_of(&r.h, i, as_of, 7.0, &r.summary[i]);
+    rc = cs_score_value(&r);
+    if (rc == 0)
+        rc = cs_score_clv(&r);
+    if (rc == 0)
+        rc = cs_score_satisfaction(&r);
+    if (rc == 0)
+        rc = cs_score_churn(db, as_of, &r.h, r.opt.band_medium, r.opt.band_high, r.churn,
+                            r.band_level, &r.reason, &r.reason_contribution, r.churn_note_buf,
+                            sizeof r.churn_note_buf);
+    if (rc == 0) {
+        if (r.churn_note_buf[0])
+            r.churn_note = r.churn_note_buf;
+        else
+            r.info.has_churn = 1;
+        rc = cs_score_classify(&r);
+    }
+    if (rc == 0)
+        rc = cs_score_emit(&r, fn, payload);
+    if (info)
+        *info = r.info;
+    cs_score_run_free(&r);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Snapshots */
+
+int custscore_snapshots(custscore *db, int64_t *as_of, size_t capacity, size_t *count)
+{
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    if (!count || (capacity && !as_of))
+        return cs_error(db, CUSTSCORE_EINVAL, "custscore_snapshots: NULL output");
+    sqlite3_stmt *st;
+    int rc = cs_prepare(db, "SELECT DISTINCT as_of FROM score ORDER BY as_of DESC", &st);
+    if (rc)
+        return rc;
+    size_t n = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n < capacity)
+            as_of[n] = sqlite3_column_int64(st, 0);
+        n++;
+    }
+    if (src != SQLITE_DONE)
+        rc = cs_sqlite_error(db, src, "listing snapshots");
+    sqlite3_finalize(st);
+    *count = n;
+    return rc;
+}
+
+#define CS_SNAPSHOT_COLUMNS                                                                        \
+    "c.key, s.as_of, s.scored_at, s.rfm_score, s.segment, s.tier, s.lifecycle, s.profit, "        \
+    "s.current_value, s.clv, s.p_alive, s.churn_probability, s.band, s.value_at_risk, "           \
+    "s.satisfaction, s.value_matrix, s.loyalty, s.data"
+
+static double cs_col_num(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+}
+
+static const char *cs_col_text(sqlite3_stmt *st, int col)
+{
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    return s ? s : "";
+}
+
+/* Read a row of CS_SNAPSHOT_COLUMNS starting at column @c0; strings point
+ * into the statement. */
+static void cs_snapshot_read(sqlite3_stmt *st, int c0, custscore_snapshot_row *out)
+{
+    out->customer = cs_col_text(st, c0 + 0);
+    out->as_of = sqlite3_column_int64(st, c0 + 1);
+    out->scored_at = sqlite3_column_int64(st, c0 + 2);
+    out->rfm_score = sqlite3_column_int(st, c0 + 3);
+    out->segment = cs_col_text(st, c0 + 4);
+    out->tier = cs_col_text(st, c0 + 5);
+    out->lifecycle = cs_col_text(st, c0 + 6);
+    out->profit = cs_col_num(st, c0 + 7);
+    out->current_value = cs_col_num(st, c0 + 8);
+    out->clv = cs_col_num(st, c0 + 9);
+    out->p_alive = cs_col_num(st, c0 + 10);
+    out->churn_probability = cs_col_num(st, c0 + 11);
+    out->band = cs_col_text(st, c0 + 12);
+    out->value_at_risk = cs_col_num(st, c0 + 13);
+    out->satisfaction = cs_col_num(st, c0 + 14);
+    out->value_quadrant = cs_col_text(st, c0 + 15);
+    out->loyalty_quadrant = cs_col_text(st, c0 + 16);
+    out->json = cs_col_text(st, c0 + 17);
+}
+
+int custscore_snapshot_get(custscore *db, const char *customer, int64_t as_of,
+                           custscore_snapshot_row *out)
+{
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    if (!out || !customer)
+        return cs_error(db, CUSTSCORE_EINVAL, "custscore_snapshot_get: NULL argument");
+    sqlite3_finalize(db->snapshot_stmt);
+    db->snapshot_stmt = NULL;
+    int rc = cs_prepare(db,
+                        "SELECT " CS_SNAPSHOT_COLUMNS " FROM score s JOIN customer c ON c.id = "
+                        "s.customer WHERE c.key = ?1 AND (?2 = 0 OR s.as_of = ?2)"
+                        " ORDER BY s.as_of DESC LIMIT 1",
+                        &db->snapshot_stmt);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(db->snapshot_stmt, 1, customer, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(db->snapshot_stmt, 2, as_of);
+    int src = sqlite3_step(db->snapshot_stmt);
+    if (src == SQLITE_ROW) {
+        cs_snapshot_read(db->snapshot_stmt, 0, out);
+        return CUSTSCORE_OK;
+    }
+    if (src != SQLITE_DONE)
+        return cs_sqlite_error(db, src, "reading a snapshot");
+    if (as_of)
+        return cs_error(db, CUSTSCORE_ENOTFOUND, "no scores of customer '%s' at that as-of date",
+                        customer);
+    return cs_error(db, CUSTSCORE_ENOTFOUND,
+                    "no scores of customer '%s' (run custscore score first)", customer);
+}
+
+/* The as-of time of the latest snapshot at or before @t (0: the latest). */
+static int cs_snapshot_at(custscore *db, int64_t t, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = cs_prepare(db, "SELECT max(as_of) FROM score WHERE ?1 = 0 OR as_of <= ?1", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, t);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = CUSTSCORE_OK;
+    } else if (src == SQLITE_ROW) {
+        char when[32] = "the latest";
+        if (t)
+            custscore_format_time(t, 0, when, sizeof when);
+        rc = cs_error(db, CUSTSCORE_ENOTFOUND, "no score snapshot at or before %s", when);
+    } else {
+        rc = cs_sqlite_error(db, src, "finding a snapshot");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int custscore_changes(custscore *db, int64_t since, int64_t until, custscore_change_fn fn,
+                      void *payload)
+{
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    if (!fn)
+        return cs_error(db, CUSTSCORE_EINVAL, "custscore_changes: NULL callback");
+    int64_t before_t, after_t;
+    int rc = cs_snapshot_at(db, until, &after_t);
+    if (rc == 0)
+        rc = cs_snapshot_at(db, since, &before_t);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    /* Both snapshots joined by customer; moved = tier, segment or band
+     * differs; sorted by value at stake. */
+    rc = cs_prepare(db,
+                    "SELECT " CS_SNAPSHOT_COLUMNS ", b.as_of, b.scored_at, b.rfm_score, b.segment, "
+                    "b.tier, b.lifecycle, b.profit, b.current_value, b.clv, b.p_alive, "
+                    "b.churn_probability, b.band, b.value_at_risk, b.satisfaction, "
+                    "b.value_matrix, b.loyalty, b.data,"
+                    " coalesce(s.value_at_risk, s.clv, s.current_value, 0) AS stake"
+                    " FROM score s JOIN score b ON b.customer = s.customer AND b.as_of = ?2"
+                    " JOIN customer c ON c.id = s.customer WHERE s.as_of = ?1"
+                    " AND (s.tier IS NOT b.tier OR s.segment IS NOT b.segment OR s.band IS NOT "
+                    "b.band) ORDER BY stake DESC, c.key",
+                    &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, after_t);
+    sqlite3_bind_int64(st, 2, before_t);
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        custscore_change ch;
+        memset(&ch, 0, sizeof ch);
+        cs_snapshot_read(st, 0, &ch.after);
+        /* The before row: same layout without the key column. */
+        ch.before.customer = ch.after.customer;
+        ch.before.as_of = sqlite3_column_int64(st, 18);
+        ch.before.scored_at = sqlite3_column_int64(st, 19);
+        ch.before.rfm_score = sqlite3_column_int(st, 20);
+        ch.before.segment = cs_col_text(st, 21);
+        ch.before.tier = cs_col_text(st, 22);
+        ch.before.lifecycle = cs_col_text(st, 23);
+        ch.before.profit = cs_col_num(st, 24);
+        ch.before.current_value = cs_col_num(st, 25);
+        ch.before.clv = cs_col_num(st, 26);
+        ch.before.p_alive = cs_col_num(st, 27);
+        ch.before.churn_probability = cs_col_num(st, 28);
+        ch.before.band = cs_col_text(st, 29);
+        ch.before.value_at_risk = cs_col_num(st, 30);
+        ch.before.satisfaction = cs_col_num(st, 31);
+        ch.before.value_quadrant = cs_col_text(st, 32);
+        ch.before.loyalty_quadrant = cs_col_text(st, 33);
+        ch.before.json = cs_col_text(st, 34);
+        ch.value_at_stake = sqlite3_column_double(st, 35);
+        ch.customer = ch.after.customer;
+        ch.tier_changed = strcmp(ch.before.tier, ch.after.tier) != 0;
+        ch.segment_changed = strcmp(ch.before.segment, ch.after.segment) != 0;
+        ch.band_changed = strcmp(ch.before.band, ch.after.band) != 0;
+        int stop = fn(&ch, payload);
+        if (stop) {
+            rc = stop;
+            break;
+        }
+    }
+    if (rc == 0 && src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = cs_sqlite_error(db, src, "comparing snapshots");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -9,7 +9,7 @@ ASAN_BUILD ?= build-asan
 PREFIX     ?= /usr/local
 MESON_OPTS ?=
 # Debian packages the build and the tests need (checked with dpkg, installed when missing).
-DEB_PACKAGES = meson ninja-build pkg-config gcc libsqlite3-dev check python3 python3-pytest valgrind
+DEB_PACKAGES = meson ninja-build pkg-config gcc libsqlite3-dev check python3 python3-pytest valgrind python3-numpy python3-pandas
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -56,9 +56,12 @@ check: build
 	$(MAKE) test-valgrind
 	@if [ -d bindings/python/tests ]; then $(MAKE) test-python; fi
 
+# Debian's interpreter: apt installs python3-pytest/numpy/pandas for it (a pyenv
+# python3 on PATH would lack them).
+PYTHON ?= /usr/bin/python3
 test-python: build
 	CUSTSCORE_LIBRARY=$(CURDIR)/$(BUILD)/libcustscore.so.0 PYTHONPATH=$(CURDIR)/bindings/python \
-	  python3 -m pytest -q bindings/python/tests
+	  $(PYTHON) -m pytest -q bindings/python/tests
 
 bench: build
 	meson test -C $(BUILD) --benchmark --verbose

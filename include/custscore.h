@@ -2430,6 +2430,9 @@ typedef struct custscore_churn_reason {
 
 /** Maximum number of reasons per customer. */
 #define CUSTSCORE_CHURN_REASONS 3
+/** Smallest contribution (logit scale; 0.01 = odds up by 1%) given as a
+ *  reason: smaller ones are noise to the reader. */
+#define CUSTSCORE_CHURN_REASON_MIN 0.01
 
 /**
  * One customer's churn score, as passed to a ::custscore_churn_fn. Strings
@@ -2447,7 +2450,8 @@ typedef struct custscore_churn_score {
     int band_level;       /**< 0 low, 1 medium, 2 high */
     double logit;         /**< log(p / (1 - p)) */
     double logit_at_mean; /**< intercept + sum c_j m_j: the logit of the average customer */
-    /** Reasons that raise the risk most (contribution > 0), largest first. */
+    /** Reasons that raise the risk most, largest first: the groups with a
+     *  contribution of at least ::CUSTSCORE_CHURN_REASON_MIN. */
     size_t n_reasons;
     custscore_churn_reason reason[CUSTSCORE_CHURN_REASONS];
     size_t n_groups;            /**< feature groups (0 for the BTYD methods) */

@@ -156,8 +156,7 @@ static bool cs_name_taken(const cs_churn_model *m, const char *name)
 }
 
 /* Split "a, b,c" into names; "*" = every attribute in the store but the label. */
-static int cs_churn_feature_names(custscore *db, const cs_churn_settings *s, char ***out,
-                                  size_t *n)
+static int cs_churn_feature_names(custscore *db, const cs_churn_settings *s, char ***out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -179,8 +178,10 @@ static int cs_churn_feature_names(custscore *db, const cs_churn_settings *s, cha
         if (len == 1 && p[0] == '*') {
             all = true;
         } else if (len > CUSTSCORE_MAX_KEY) {
-            rc = cs_error(db, CUSTSCORE_EINVAL, "churn options: features: a name is longer than %d"
-                          " bytes", CUSTSCORE_MAX_KEY);
+            rc = cs_error(db, CUSTSCORE_EINVAL,
+                          "churn options: features: a name is longer than %d"
+                          " bytes",
+                          CUSTSCORE_MAX_KEY);
         } else {
             if (*n == cap) {
                 cap = cap ? cap * 2 : 8;
@@ -343,8 +344,7 @@ static int cs_design_attribute(cs_churn_model *m, size_t *cap, const cs_churn_at
     return rc;
 }
 
-static int cs_design(cs_churn_model *m, const cs_churn_ctx *ctx, const size_t *rows,
-                     size_t n_rows)
+static int cs_design(cs_churn_model *m, const cs_churn_ctx *ctx, const size_t *rows, size_t n_rows)
 {
     size_t cap = 0;
     int rc = CUSTSCORE_OK;
@@ -558,8 +558,8 @@ static int cs_train_fit(cs_train *t)
     if (!t->x || !t->coef || !t->se || !t->mean || !t->sd || !t->prob || !sum || !cnt) {
         cs_free(sum);
         cs_free(cnt);
-        return cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory building %zu x %zu features",
-                        n, p);
+        return cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory building %zu x %zu features", n,
+                        p);
     }
     for (size_t r = 0; r < n; r++) {
         cs_churn_behaviour bh;
@@ -627,13 +627,13 @@ static int cs_train_fit(cs_train *t)
                               m->calibration, &m->n_calibration);
     else if (rc == 0) {
         m->holdout_base_rate = NAN;
-        rc = cs_train_metrics(t, false, &m->auc, &m->brier, &m->lift, &m->base_rate,
-                              m->calibration, &m->n_calibration);
+        rc = cs_train_metrics(t, false, &m->auc, &m->brier, &m->lift, &m->base_rate, m->calibration,
+                              &m->n_calibration);
     }
     if (rc)
-        return rc == CUSTSCORE_ENOMEM ? rc
-                                      : cs_error(db, CUSTSCORE_EINTERNAL,
-                                                 "churn train: metrics failed (code %d)", rc);
+        return rc == CUSTSCORE_ENOMEM
+                   ? rc
+                   : cs_error(db, CUSTSCORE_EINTERNAL, "churn train: metrics failed (code %d)", rc);
     return CUSTSCORE_OK;
 }
 
@@ -669,8 +669,8 @@ int cs_churn_train_history(custscore *db, const cs_history *h, int64_t as_of,
     t.s = *s;
     t.h = h;
     int64_t as_of_day = cs_day_of(as_of);
-    int64_t ref_day = t.s.method == CUSTSCORE_CHURN_WINDOW ? as_of_day - t.s.window_days
-                                                          : as_of_day;
+    int64_t ref_day =
+        t.s.method == CUSTSCORE_CHURN_WINDOW ? as_of_day - t.s.window_days : as_of_day;
     cs_churn_model *m = &t.m;
     m->method = t.s.method;
     m->as_of = as_of;

@@ -263,12 +263,12 @@ static void cs_score_logistic(cs_scorer *sc, size_t i, const cs_churn_behaviour 
     out->n_groups = m->n_groups;
     out->groups = m->group;
     out->contribution = sc->contrib;
-    /* The three largest positive contributions, largest first. */
+    /* The three largest contributions of at least CUSTSCORE_CHURN_REASON_MIN. */
     size_t top[CUSTSCORE_CHURN_REASONS];
     size_t n_top = 0;
     for (size_t g = 0; g < m->n_groups; g++) {
         double v = sc->contrib[g];
-        if (!(v > 0))
+        if (!(v >= CUSTSCORE_CHURN_REASON_MIN))
             continue;
         size_t k = n_top < CUSTSCORE_CHURN_REASONS ? n_top++ : CUSTSCORE_CHURN_REASONS;
         if (k == CUSTSCORE_CHURN_REASONS) {

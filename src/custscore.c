@@ -225,6 +225,13 @@ int cs_sqlite_error(custscore *db, int rc, const char *what)
         hint = " (another process holds the lock; retry, or raise the busy timeout)";
     else if ((rc & 0xff) == SQLITE_FULL)
         hint = " (disk or database size limit full; nothing of this operation was written)";
+    else if ((rc & 0xff) == SQLITE_IOERR)
+        hint = " (nothing of this operation was written)";
+    /* The operating system's reason ("No space left on device", "File too
+     * large") when SQLite has one. */
+    int os_errno = db && db->sql && (code == CUSTSCORE_EIO) ? sqlite3_system_errno(db->sql) : 0;
+    if (os_errno)
+        return cs_error(db, code, "%s: %s: %s%s", what, detail, strerror(os_errno), hint);
     return cs_error(db, code, "%s: %s%s", what, detail, hint);
 }
 

@@ -1037,6 +1037,14 @@ static int cs_import_any(custscore *db, custscore_kind kind, const char *path, c
     } else {
         rc = cs_import_run(&im);
         report->lines = cs_csv_lines(im.csv);
+        /* Store errors (full disk, lock, I/O) say what was being done; name
+         * the import they stopped. */
+        size_t name_len = strlen(im.name);
+        if (rc && db->errmsg[0] && strncmp(db->errmsg, im.name, name_len) != 0) {
+            char tmp[CS_ERRMSG_SIZE];
+            snprintf(tmp, sizeof tmp, "%s", db->errmsg);
+            cs_error(db, rc, "%s: import rolled back: %s", im.name, tmp);
+        }
     }
     if (rc) {
         /* Rolled back: nothing was added or replaced. */

@@ -216,8 +216,8 @@ static bool cs_logit_factor(cs_logit_work *wk, double *copy)
 
 int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const double *weight,
                     const custscore_logistic_options *options, double *coef, double *se,
-                    double *mean_out, double *sd_out, custscore_logistic_info *info,
-                    char *errbuf, size_t errbuf_size)
+                    double *mean_out, double *sd_out, custscore_logistic_info *info, char *errbuf,
+                    size_t errbuf_size)
 {
     custscore_logistic_options defaults = CUSTSCORE_LOGISTIC_OPTIONS_INIT;
     const custscore_logistic_options *opt = options ? options : &defaults;
@@ -229,15 +229,15 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
     }
     if (opt->version != CUSTSCORE_LOGISTIC_OPTIONS_VERSION) {
         cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: options version %u, expected %u",
-                  opt->version, CUSTSCORE_LOGISTIC_OPTIONS_VERSION);
+                        opt->version, CUSTSCORE_LOGISTIC_OPTIONS_VERSION);
         return CUSTSCORE_EINVAL;
     }
-    if (!(opt->l2 >= 0) || !isfinite(opt->l2) || opt->max_iterations < 1 ||
-        !(opt->tolerance > 0)) {
-        cs_logit_errbuf(errbuf, errbuf_size,
-                  "logistic fit: l2 must be finite and >= 0 (got %g), max_iterations >= 1 (got "
-                  "%d), tolerance > 0 (got %g)",
-                  opt->l2, opt->max_iterations, opt->tolerance);
+    if (!(opt->l2 >= 0) || !isfinite(opt->l2) || opt->max_iterations < 1 || !(opt->tolerance > 0)) {
+        cs_logit_errbuf(
+            errbuf, errbuf_size,
+            "logistic fit: l2 must be finite and >= 0 (got %g), max_iterations >= 1 (got "
+            "%d), tolerance > 0 (got %g)",
+            opt->l2, opt->max_iterations, opt->tolerance);
         return CUSTSCORE_EINVAL;
     }
     if (p > 100000 || n > SIZE_MAX / (p ? p : 1)) {
@@ -252,21 +252,21 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
         double wi = weight ? weight[i] : 1.0;
         if (!(wi >= 0) || !isfinite(wi)) {
             cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: row %zu: weight %g is not >= 0", i,
-                      wi);
+                            wi);
             return CUSTSCORE_EINVAL;
         }
         if (wi == 0)
             continue;
         if (y[i] != 0 && y[i] != 1) {
             cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: row %zu: label %g is not 0 or 1", i,
-                      y[i]);
+                            y[i]);
             return CUSTSCORE_EINVAL;
         }
         for (size_t j = 0; j < p; j++)
             if (!isfinite(x[i * p + j])) {
                 cs_logit_errbuf(errbuf, errbuf_size,
-                          "logistic fit: row %zu, feature %zu: value %g is not finite", i, j,
-                          x[i * p + j]);
+                                "logistic fit: row %zu, feature %zu: value %g is not finite", i, j,
+                                x[i * p + j]);
                 return CUSTSCORE_EINVAL;
             }
         w_total += wi;
@@ -278,9 +278,10 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
         return CUSTSCORE_EINVAL;
     }
     if (w_pos == 0 || w_pos == w_total) {
-        cs_logit_errbuf(errbuf, errbuf_size,
-                  "logistic fit: all %zu rows have label %d (%s): the model needs both outcomes",
-                  n_used, w_pos == 0 ? 0 : 1, w_pos == 0 ? "none churned" : "all churned");
+        cs_logit_errbuf(
+            errbuf, errbuf_size,
+            "logistic fit: all %zu rows have label %d (%s): the model needs both outcomes", n_used,
+            w_pos == 0 ? 0 : 1, w_pos == 0 ? "none churned" : "all churned");
         return CUSTSCORE_EINVAL;
     }
 
@@ -343,7 +344,7 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
         if (!cs_logit_factor(&wk, chol)) {
             rc = CUSTSCORE_ENOCONV;
             cs_logit_errbuf(errbuf, errbuf_size,
-                      "logistic fit: Hessian not positive definite at iteration %d", iter);
+                            "logistic fit: Hessian not positive definite at iteration %d", iter);
             goto done;
         }
         double *step = wk.trial; /* the Newton direction H^-1 g */
@@ -354,8 +355,8 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
         double max_step = 0;
         for (size_t k = 0; k < q; k++)
             max_step = fmax(max_step, fabs(step[k]));
-        bool small = decrement / 2 <= opt->tolerance * (1.0 + fabs(f)) &&
-                     max_step < sqrt(opt->tolerance);
+        bool small =
+            decrement / 2 <= opt->tolerance * (1.0 + fabs(f)) && max_step < sqrt(opt->tolerance);
         /* Full Newton step first, evaluated with the derivatives (one pass
          * over the data); halve the step while f does not decrease. */
         memcpy(wk.base, wk.beta, q * sizeof *wk.base);
@@ -461,12 +462,13 @@ int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const 
     if (!converged) {
         rc = CUSTSCORE_ENOCONV;
         if (separated)
-            cs_logit_errbuf(errbuf, errbuf_size,
-                      "logistic fit: the classes are perfectly separable and l2 = 0: no finite "
-                      "estimate; use l2 > 0");
+            cs_logit_errbuf(
+                errbuf, errbuf_size,
+                "logistic fit: the classes are perfectly separable and l2 = 0: no finite "
+                "estimate; use l2 > 0");
         else
             cs_logit_errbuf(errbuf, errbuf_size, "logistic fit: no convergence in %d iterations",
-                      opt->max_iterations);
+                            opt->max_iterations);
     }
 done:
     if (rc == CUSTSCORE_ENOMEM)

@@ -521,7 +521,7 @@ static int check_score(const custscore_churn_score *sc, void *payload)
     ck_assert_uint_le(sc->n_reasons, CUSTSCORE_CHURN_REASONS);
     for (size_t r = 0; r < sc->n_reasons; r++) {
         const custscore_churn_reason *re = &sc->reason[r];
-        ck_assert_double_gt(re->contribution, 0);
+        ck_assert_double_ge(re->contribution, CUSTSCORE_CHURN_REASON_MIN);
         if (r > 0)
             ck_assert_double_le(re->contribution, sc->reason[r - 1].contribution);
         smallest_reason = fmin(smallest_reason, re->contribution);
@@ -536,7 +536,7 @@ static int check_score(const custscore_churn_score *sc, void *payload)
     }
     size_t positive = 0;
     for (size_t g = 0; g < sc->n_groups; g++)
-        if (sc->contribution[g] > 0) {
+        if (sc->contribution[g] >= CUSTSCORE_CHURN_REASON_MIN) {
             positive++;
             bool listed = false;
             for (size_t r = 0; r < sc->n_reasons; r++)

@@ -239,6 +239,45 @@ START_TEST(test_clv_interval)
 }
 END_TEST
 
+/* Many T values per x: the bulk interval interpolates the discounted sums
+ * over T; one customer at a time it computes them directly. Same seed, same
+ * draws: the intervals agree. */
+START_TEST(test_clv_interval_interpolation)
+{
+    custscore_fit_info pms[2] = {
+        purchase_model(CUSTSCORE_MODEL_BGNBD, 0.243, 4.414, 0.793, 2.426, 0.01),
+        purchase_model(CUSTSCORE_MODEL_PNBD, 0.553, 10.578, 0.606, 11.669, 0.01),
+    };
+    custscore_fit_info sm = spend_model(6.25, 3.74, 15.44, 0.01);
+    enum { N = 160 };
+    double x[N], tx[N], T[N], z[N], clv[N], lo[N], hi[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = i % 4;
+        T[i] = 0.25 + 0.5 * i; /* 40 distinct T per x, 0.25 .. 79.75 weeks */
+        tx[i] = x[i] > 0 ? T[i] * 0.6 : 0;
+        z[i] = x[i] > 0 ? 20 + i % 7 : 0;
+    }
+    custscore_clv_options o = CUSTSCORE_CLV_OPTIONS_INIT;
+    o.interval_draws = 20;
+    for (int m = 0; m < 2; m++) {
+        ck_assert_int_eq(custscore_clv_arrays(&pms[m], &sm, &o, N, x, tx, T, z, NULL, NULL, NULL,
+                                              clv, lo, hi, NULL),
+                         0);
+        int step = tu_under_valgrind() ? 9 : 1;
+        for (int i = 0; i < N; i += step) {
+            double c1, l1, h1;
+            ck_assert_int_eq(custscore_clv_arrays(&pms[m], &sm, &o, 1, &x[i], &tx[i], &T[i], &z[i],
+                                                  NULL, NULL, NULL, &c1, &l1, &h1, NULL),
+                             0);
+            ck_assert_double_eq_tol(c1, clv[i], 1e-12 * c1);
+            ck_assert_msg(fabs(l1 - lo[i]) <= 1e-7 * l1 && fabs(h1 - hi[i]) <= 1e-7 * h1,
+                          "model %d customer %d: [%.12g, %.12g] vs [%.12g, %.12g]", m, i, lo[i],
+                          hi[i], l1, h1);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_clv_bad_input)
 {
     custscore_fit_info pm = purchase_model(CUSTSCORE_MODEL_BGNBD, 0.243, 4.414, 0.793, 2.426, 0.01);
@@ -566,6 +605,7 @@ static Suite *clv_suite(void)
     tcase_add_test(tc, test_margin_multiple);
     tcase_add_test(tc, test_clv_definition);
     tcase_add_test(tc, test_clv_interval);
+    tcase_add_test(tc, test_clv_interval_interpolation);
     tcase_add_test(tc, test_clv_bad_input);
     tcase_add_test(tc, test_store_cdnow);
     tcase_add_test(tc, test_store_small);

@@ -26,7 +26,7 @@ from .results import (AddReport, CalibrationBin, ClvArrays, ClvInfo, ClvRow, Fit
                       Rejection, Results, RfmScores, SegmentRule, Summary, Value, WhaleCurve,
                       WhaleSummary, Cohort, PeriodStats, RetentionReport)
 from .store import Store, open  # noqa: A004
-from . import csi, models, scoring, value  # noqa: E402
+from . import churn, csi, models, scoring, value  # noqa: E402
 from .csi import SurveyModel  # noqa: E402
 
 #: Version of these bindings (the C API version they were written for).
@@ -72,7 +72,7 @@ def available(name: str) -> bool:
 
 
 __all__ = [
-    "open", "Store", "models", "value", "csi", "scoring", "SurveyModel", "library_version", "library_version_number",
+    "open", "Store", "models", "value", "csi", "churn", "scoring", "SurveyModel", "library_version", "library_version_number",
     "errstr", "unit_days", "parse_time", "format_time", "to_time", "from_time", "available",
     "LIBRARY_PATH", "__version__",
     "Error", "InvalidInput", "OutOfMemory", "IOFailure", "Busy", "Corrupt", "NotFound",

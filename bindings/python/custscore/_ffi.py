@@ -79,6 +79,12 @@ KANO = {"attractive": 0, "one_dimensional": 1, "must_be": 2, "indifferent": 3, "
 VALUE_QUADRANT = {"unclassified": 0, "value": 1, "potential": 2, "maintain": 3, "low": 4}
 LOYALTY_QUADRANT = {"unclassified": 0, "apostle": 1, "mercenary": 2, "hostage": 3,
                     "defector": 4}
+CHURN_METHOD = {"window": 1, "label": 2, "btyd": 3, "btyd_alive": 4}
+CHURN_BAND_MEDIUM = 0.4
+CHURN_BAND_HIGH = 0.7
+CHURN_REASONS = 3
+CHURN_REASON_MIN = 0.01
+CHURN_CALIBRATION_BINS = 10
 SERVQUAL_DIMENSIONS = 5
 REASONS = 3
 KANO_CATEGORIES = 6
@@ -97,6 +103,7 @@ RETENTION_OPTIONS_VERSION = 1
 PLS_OPTIONS_VERSION = 1
 CSI_OPTIONS_VERSION = 1
 SCORE_OPTIONS_VERSION = 1
+CHURN_OPTIONS_VERSION = 1
 
 # ---------------------------------------------------------------------------
 # Types. Every struct carries _c_name_, the C typedef it mirrors (the layout
@@ -519,6 +526,60 @@ class Retention(Structure):
                 ("mean_interpurchase_days", c_double)]
 
 
+class ChurnOptions(Structure):
+    _c_name_ = "custscore_churn_options"
+    _fields_ = [("version", c_uint), ("method", c_int), ("window_days", c_double),
+                ("label", c_char_p), ("label_positive", c_char_p), ("features", c_char_p),
+                ("behaviour", c_int), ("holdout", c_double), ("seed", c_uint64),
+                ("l2", c_double), ("lookback_days", c_double), ("complaint_days", c_double),
+                ("rare_level", c_double), ("band_medium", c_double), ("band_high", c_double),
+                ("model_name", c_char_p), ("btyd_model", c_char_p), ("survey_model", c_char_p),
+                ("no_store", c_int)]
+    _defaults_ = {"version": CHURN_OPTIONS_VERSION, "behaviour": -1, "holdout": 0.3, "seed": 1,
+                  "l2": 1.0, "lookback_days": 365.0, "complaint_days": 90.0,
+                  "rare_level": 0.01}
+
+
+class ChurnCoef(Structure):
+    _c_name_ = "custscore_churn_coef"
+    _fields_ = [("name", c_char_p), ("group", c_char_p), ("coefficient", c_double),
+                ("std_error", c_double), ("std_coefficient", c_double), ("mean", c_double),
+                ("sd", c_double)]
+
+
+class ChurnCard(Structure):
+    _c_name_ = "custscore_churn_card"
+    _fields_ = [("model_name", c_char_p), ("method", c_int), ("fitted_at", c_int64),
+                ("as_of", c_int64), ("cutoff", c_int64), ("window_days", c_double),
+                ("label", c_char_p), ("btyd_model", c_char_p), ("survey_model", c_char_p),
+                ("prior_gap_days", c_double), ("intercept", c_double), ("n_coefs", c_size_t),
+                ("coefs", POINTER(ChurnCoef)), ("l2", c_double), ("iterations", c_int),
+                ("converged", c_int), ("n_train", c_int64), ("n_holdout", c_int64),
+                ("base_rate", c_double), ("holdout_base_rate", c_double),
+                ("train_auc", c_double), ("auc", c_double), ("brier", c_double),
+                ("lift_top_decile", c_double), ("n_calibration", c_size_t),
+                ("calibration", POINTER(CalibrationBin)), ("band_medium", c_double),
+                ("band_high", c_double), ("params_json", c_char_p), ("info_json", c_char_p)]
+
+
+class ChurnReason(Structure):
+    _c_name_ = "custscore_churn_reason"
+    _fields_ = [("feature", c_char_p), ("text", c_char_p), ("contribution", c_double)]
+
+
+class ChurnScore(Structure):
+    _c_name_ = "custscore_churn_score"
+    _fields_ = [("customer", c_char_p), ("probability", c_double), ("band", c_char_p),
+                ("band_level", c_int), ("logit", c_double), ("logit_at_mean", c_double),
+                ("n_reasons", c_size_t), ("reason", ChurnReason * CHURN_REASONS),
+                ("n_groups", c_size_t), ("groups", POINTER(c_char_p)),
+                ("contribution", c_double_p), ("has_clv", c_int), ("clv", c_double),
+                ("value_at_risk", c_double)]
+
+
+CHURN_FN = CFUNCTYPE(c_int, POINTER(ChurnScore), c_void_p)
+
+
 class ScoreOptions(Structure):
     _c_name_ = "custscore_score_options"
     _fields_ = [("version", c_uint), ("value", ValueOptions), ("clv", ClvOptions),
@@ -528,7 +589,7 @@ class ScoreOptions(Structure):
                 ("no_store", c_int)]
     _defaults_ = {"version": SCORE_OPTIONS_VERSION, "current_value_split": float("nan"),
                   "future_value_split": float("nan"), "satisfaction_split": float("nan"),
-                  "loyalty_split": float("nan"), "band_medium": 0.4, "band_high": 0.7}
+                  "loyalty_split": float("nan")}
 
 
 class Score(Structure):
@@ -929,6 +990,14 @@ FUNCTIONS = [
       c_size_t], _check_errbuf(6)),
     ("custscore_kano_compute", c_int, [_H, _S, POINTER(POINTER(KanoResult))], _check_handle),
     ("custscore_kano_result_free", None, [POINTER(KanoResult)], _check_none),
+    # churn risk: models on the store
+    ("custscore_churn_train", c_int,
+     [_H, c_int64, POINTER(ChurnOptions), POINTER(POINTER(ChurnCard))], _check_handle),
+    ("custscore_churn_card_get", c_int, [_H, _S, POINTER(POINTER(ChurnCard))], _check_handle),
+    ("custscore_churn_card_free", None, [POINTER(ChurnCard)], _check_none),
+    ("custscore_churn_score_each", c_int,
+     [_H, c_int64, POINTER(ChurnOptions), CHURN_FN, c_void_p], _check_handle),
+    ("custscore_churn_band", c_char_p, [c_double, c_double, c_double], _check_string),
     # scoring everything: snapshots, changes
     ("custscore_value_quadrant_name", c_char_p, [c_int], _check_string_any),
     ("custscore_loyalty_quadrant_name", c_char_p, [c_int], _check_string_any),

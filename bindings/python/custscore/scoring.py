@@ -162,7 +162,7 @@ class Change:
 
 
 def score_options(save=True, current_value_split=None, future_value_split=None,
-                  satisfaction_split=None, loyalty_split=None, band_medium=0.4, band_high=0.7,
+                  satisfaction_split=None, loyalty_split=None, band_medium=0.0, band_high=0.0,
                   survey_model=None, **options):
     """custscore_score_options from keyword arguments: the value options
     (see :func:`custscore.value.value_options`), the CLV options (horizon,

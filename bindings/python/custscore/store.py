@@ -634,6 +634,31 @@ class Store:
         (functional, dysfunctional)}; a list of :class:`custscore.csi.KanoFeature`."""
         return _csi().store_kano(self, mapping)
 
+    # --- churn risk -----------------------------------------------------------------
+    def churn_train(self, as_of, **options):
+        """Train a churn model on the store as of a date and store its card
+        (unless ``save=False``); returns the :class:`custscore.churn.ChurnCard`.
+        Options: method ("window" | "label" | "btyd" | "btyd_alive"),
+        window_days (90), label, label_positive, features, behaviour,
+        holdout (0.3), seed, l2, lookback_days, complaint_days, rare_level,
+        band_medium, band_high, model_name, btyd_model, survey_model (see
+        :func:`custscore.churn.churn_options`).
+
+        Raises InvalidInput (e.g. nobody or everybody churned in the
+        window), NoModel (a BTYD method without a fitted model),
+        NoConvergence, ReadOnly."""
+        return _churn().store_churn_train(self, as_of, **options)
+
+    def churn_card(self, name=None):
+        """The newest stored churn model card called @p name (None: "churn")."""
+        return _churn().store_churn_card(self, name)
+
+    def churn(self, as_of, **options) -> Results:
+        """Churn risk of every customer as of a date with the stored model:
+        a :class:`Results` of :class:`custscore.churn.ChurnScore`
+        (probability, band, reasons, value at risk), ordered by key."""
+        return _churn().store_churn(self, as_of, **options)
+
     # --- scoring everything ---------------------------------------------------------
     def score_all(self, as_of, save=True, rows=True, **options) -> Results:
         """Score every customer as of a date in one pass - value, lifetime
@@ -689,6 +714,11 @@ class Store:
 def _csi():
     from . import csi
     return csi
+
+
+def _churn():
+    from . import churn
+    return churn
 
 
 def _scoring():

@@ -73,12 +73,27 @@ def db_path(tmp_path):
 
 @pytest.fixture(scope="session")
 def cdnow_store(tmp_path_factory):
-    """A store holding the bundled CDNOW sample (2,357 customers)."""
+    """A store holding the bundled CDNOW sample (2,357 customers). Shared by
+    the session: only read it (open it readonly=True); copy it with
+    copy_store() to write."""
     path = tmp_path_factory.mktemp("cdnow") / "cdnow.db"
     with custscore.open(path) as s:
         s.import_csv("orders", SAMPLE, whitespace=True, no_header=True,
                      map="customer=2,ts=3,revenue=5")
     return path
+
+
+def copy_store(src, directory, name="copy.db"):
+    """Copy a store file (closed, so no WAL to carry) into @p directory."""
+    dst = Path(directory) / name
+    shutil.copy(src, dst)
+    return dst
+
+
+@pytest.fixture
+def cdnow_copy(cdnow_store, tmp_path):
+    """A private, writable copy of the CDNOW store."""
+    return copy_store(cdnow_store, tmp_path)
 
 
 # ---------------------------------------------------------------------------

@@ -97,3 +97,73 @@ def test_dataframe_features():
     y = pd.Series([1, 1, 0, 0, 1, 0, 0, 0])
     fit = models.logistic_fit(frame, y)
     assert len(fit.coef) == 3
+
+
+# ---------------------------------------------------------------------------
+# Churn on the store
+
+from conftest import requires  # noqa: E402
+
+store_churn = requires("custscore_churn_train", "custscore_churn_score_each")
+
+
+def test_churn_band():
+    from custscore import churn
+    assert churn.churn_band(0.1) == "low"
+    assert churn.churn_band(0.5) == "medium"
+    assert churn.churn_band(0.9) == "high"
+    assert churn.churn_band(0.5, 0.2, 0.45) == "high"
+
+
+@store_churn
+def test_window_model_card_and_scores(cdnow_copy):
+    from custscore import churn
+    with custscore.open(cdnow_copy) as store:
+        with pytest.raises(custscore.NoModel):
+            store.churn("1998-03-31")
+        card = store.churn_train("1998-03-31", window_days=90, seed=3)
+        assert isinstance(card, churn.ChurnCard)
+        assert card.method == "window" and card.model_name == "churn"
+        assert card.window_days == 90 and card.n_train > 1000 and card.n_holdout > 0
+        assert 0.5 < card.auc <= 1 and card.coefs and card.calibration
+        assert "(intercept)" in card.coefficients()
+        assert isinstance(card.params, dict)
+        again = store.churn_card()
+        assert again.coefs == card.coefs and again.auc == card.auc
+        rows = store.churn("1998-03-31")
+        assert rows and isinstance(rows[0], churn.ChurnScore)
+        first = rows[0]
+        assert 0 <= first.probability <= 1 and first.band in ("low", "medium", "high")
+        assert first.band == churn.churn_band(first.probability, card.band_medium,
+                                              card.band_high)
+        assert math.isclose(first.logit, first.logit_at_mean + sum(first.contributions.values()),
+                            abs_tol=1e-9)
+        assert len(first.reasons) <= 3
+        trial = store.churn_train("1998-03-31", window_days=60, save=False,
+                                  model_name="trial")
+        assert trial.window_days == 60
+        with pytest.raises(custscore.NoModel):
+            store.churn_card("trial")
+        with pytest.raises(custscore.InvalidInput):
+            store.churn_train("1997-02-01", window_days=90)  # no history to learn from
+
+
+@store_churn
+def test_label_and_btyd_methods(cdnow_copy):
+    with custscore.open(cdnow_copy) as store:
+        keys = [s.customer for s in store.summary("1997-09-30")]
+        with store.batch():
+            for k, key in enumerate(keys):
+                store.set_attribute(key, "Churn", "Yes" if k % 3 == 0 else "No")
+                store.set_attribute(key, "Plan", ["basic", "plus", "pro"][k % 3])
+        card = store.churn_train("1997-09-30", label="Churn", features=["Plan"],
+                                 model_name="label")
+        assert card.method == "label" and card.label == "Churn"
+        scored = store.churn("1997-09-30", model_name="label")
+        assert len(scored) == len(keys)
+        with pytest.raises(custscore.NoModel):
+            store.churn("1997-09-30", method="btyd")
+        store.fit("1997-09-30", zero_revenue="purchase")
+        btyd = store.churn("1997-09-30", method="btyd", window_days=90)
+        assert all(0 <= r.probability <= 1 for r in btyd)
+        assert btyd[0].contributions == {}

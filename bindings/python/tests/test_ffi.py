@@ -104,10 +104,12 @@ def test_declarations_have_types_and_errcheck():
         func = getattr(func, "_cfunc", func)
         assert func.argtypes is not None, name
         assert func.errcheck is not None, name
-        # Typed handles, never a bare void pointer for the store.
-        for argtype in func.argtypes:
-            assert argtype is not ctypes.c_void_p or name.endswith("_each") or \
-                name in ("custscore_holdout",), (name, argtype)
+        # Typed pointers: a void * only as the payload after a callback.
+        for k, argtype in enumerate(func.argtypes):
+            if argtype is ctypes.c_void_p:
+                previous = func.argtypes[k - 1] if k else None
+                assert previous is not None and issubclass(previous, ctypes._CFuncPtr), \
+                    (name, k)
 
 
 def test_handle_is_a_typed_pointer():
@@ -148,10 +150,13 @@ _ENUM_TABLES = {
     "PLS_MISSING": "CUSTSCORE_PLS_", "CSI_BY": "CUSTSCORE_CSI_BY_", "CSI_STATUS": "CUSTSCORE_CSI_",
     "SERVQUAL": "CUSTSCORE_SERVQUAL_", "KANO": "CUSTSCORE_KANO_",
     "VALUE_QUADRANT": "CUSTSCORE_VQ_", "LOYALTY_QUADRANT": "CUSTSCORE_LQ_",
+    "CHURN_METHOD": "CUSTSCORE_CHURN_",
 }
 _CONSTANTS = ["OPEN_READWRITE", "OPEN_READONLY", "OPEN_CREATE", "SCHEMA_VERSION", "MAX_KEY",
               "MAX_BINS", "MAX_TIERS", "MAX_SEGMENT_RULES", "MAX_PARAMS", "MODEL_NAME_SIZE",
-              "SERVQUAL_DIMENSIONS", "KANO_CATEGORIES", "REASONS"]
+              "SERVQUAL_DIMENSIONS", "KANO_CATEGORIES", "REASONS", "CHURN_REASONS",
+              "CHURN_CALIBRATION_BINS"]
+_DOUBLE_CONSTANTS = ["CHURN_BAND_MEDIUM", "CHURN_BAND_HIGH", "CHURN_REASON_MIN"]
 
 
 def _scalar_fields(cls, prefix):
@@ -206,6 +211,8 @@ def _c_program():
     for name in dir(_ffi):
         if name.endswith("_OPTIONS_VERSION"):
             out.append('printf("CUSTSCORE_%s %%d\\n", (int)CUSTSCORE_%s);' % (name, name))
+    for name in _DOUBLE_CONSTANTS:
+        out.append('printf("CUSTSCORE_%s %%a\\n", (double)CUSTSCORE_%s);' % (name, name))
     out.append('printf("CUSTSCORE_SEGMENT_OTHERS %s\\n", CUSTSCORE_SEGMENT_OTHERS);')
     out.append("return 0; }")
     return "\n".join(out) + "\n"
@@ -295,6 +302,9 @@ def test_constants_and_enums_match_c(c_facts):
         if name.endswith("_OPTIONS_VERSION"):
             if int(c_facts["CUSTSCORE_" + name]) != getattr(_ffi, name):
                 problems.append(name)
+    for name in _DOUBLE_CONSTANTS:
+        if float.fromhex(c_facts["CUSTSCORE_" + name]) != getattr(_ffi, name):
+            problems.append(name)
     assert c_facts["CUSTSCORE_SEGMENT_OTHERS"] == _ffi.SEGMENT_OTHERS
     assert not problems, problems
 

@@ -8,7 +8,7 @@ import pytest
 
 import custscore
 from custscore import models
-from conftest import HAVE_NUMPY, needs_numpy, requires
+from conftest import HAVE_NUMPY, copy_store, needs_numpy, requires
 
 pytestmark = requires("custscore_btyd_p_alive", "custscore_fit")
 
@@ -128,10 +128,20 @@ def test_clv_margin_multiple_and_names():
 
 
 @pytest.fixture(scope="module")
-def fitted(cdnow_store):
-    with custscore.open(cdnow_store) as store:
-        purchase = store.fit("1997-09-30", zero_revenue="purchase")
-        spend = store.fit("1997-09-30", model="gg", zero_revenue="purchase")
+def fitted_store(cdnow_store, tmp_path_factory):
+    """A copy of the CDNOW store with BG/NBD and Gamma-Gamma models saved."""
+    path = copy_store(cdnow_store, tmp_path_factory.mktemp("fitted"))
+    with custscore.open(path) as store:
+        store.fit("1997-09-30", zero_revenue="purchase")
+        store.fit("1997-09-30", model="gg", zero_revenue="purchase")
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted(fitted_store):
+    with custscore.open(fitted_store, readonly=True) as store:
+        purchase = store.load_model("bgnbd")
+        spend = store.load_model("gg")
         summary = store.summary("1997-09-30", zero_revenue="purchase")
     return purchase, spend, summary
 
@@ -166,9 +176,9 @@ def test_array_fit_equals_store_fit(fitted):
     assert models.bgnbd_fit(x, t_x, T).params == mine.params
 
 
-def test_store_clv_equals_array_clv(fitted, cdnow_store):
+def test_store_clv_equals_array_clv(fitted, fitted_store):
     purchase, spend, summary = fitted
-    with custscore.open(cdnow_store, readonly=True) as store:
+    with custscore.open(fitted_store, readonly=True) as store:
         rows = store.clv("1997-09-30", horizon=39, horizon_unit="week", discount_rate=0.15)
         one = store.clv("1997-09-30", customer="0001", horizon=39, horizon_unit="week",
                         discount_rate=0.15)
@@ -208,8 +218,8 @@ def test_lifetimes_names_on_fit_results(fitted):
     assert spend.conditional_expected_average_profit(2, 22.0) == spend.expected_spend(2, 22.0)
 
 
-def test_fit_options_names_and_no_save(cdnow_store):
-    with custscore.open(cdnow_store) as store:
+def test_fit_options_names_and_no_save(cdnow_copy):
+    with custscore.open(cdnow_copy) as store:
         pn = store.fit("1997-09-30", model="pnbd", name="pareto-test", starts=2,
                        zero_revenue="purchase")
         assert pn.name == "pareto-test" and pn.model == "pnbd"
@@ -222,7 +232,7 @@ def test_fit_options_names_and_no_save(cdnow_store):
 
 
 def test_fit_no_convergence_carries_result(cdnow_store):
-    with custscore.open(cdnow_store) as store:
+    with custscore.open(cdnow_store, readonly=True) as store:
         with pytest.raises(custscore.NoConvergence) as info:
             store.fit("1997-09-30", model="pnbd", max_iterations=1, starts=1, save=False,
                       tolerance=1e-300)

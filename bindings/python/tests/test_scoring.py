@@ -18,11 +18,8 @@ def test_quadrant_names():
     assert scoring.loyalty_quadrant_name(4) == "defector"
 
 
-def test_score_without_models_then_with(tmp_path, cdnow_store):
-    import shutil
-    path = tmp_path / "score.db"
-    shutil.copy(cdnow_store, path)
-    with custscore.open(path) as store:
+def test_score_without_models_then_with(cdnow_copy):
+    with custscore.open(cdnow_copy) as store:
         bare = store.score_all("1997-09-30", save=False)
         assert isinstance(bare.info, scoring.ScoreInfo) and not bare.info.has_clv
         assert math.isnan(bare[0].clv) and bare[0].clv_note

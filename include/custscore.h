@@ -2198,8 +2198,7 @@ CUSTSCORE_API int custscore_auc(const double *score, const double *label, size_t
  * forecast of the base rate b scores b (1 - b)). Probabilities must be in
  * [0, 1]. Returns 0 or ::CUSTSCORE_EINVAL.
  */
-CUSTSCORE_API int custscore_brier(const double *prob, const double *label, size_t n,
-                                  double *brier);
+CUSTSCORE_API int custscore_brier(const double *prob, const double *label, size_t n, double *brier);
 
 /**
  * Lift of the top @p fraction (0 < fraction <= 1; 0.1 for the top decile)
@@ -2300,8 +2299,8 @@ typedef struct custscore_churn_options {
      *  AUC, Brier score, lift and calibration (0 <= holdout < 1; default
      *  0.3; 0 = none, metrics on the training data). */
     double holdout;
-    uint64_t seed; /**< seed of the holdout draw (default 1); same seed, same split */
-    double l2;     /**< L2 penalty (see ::custscore_logistic_options; default 1) */
+    uint64_t seed;         /**< seed of the holdout draw (default 1); same seed, same split */
+    double l2;             /**< L2 penalty (see ::custscore_logistic_options; default 1) */
     double lookback_days;  /**< span of the trend features (default 365) */
     double complaint_days; /**< "recent complaints" span (default 90) */
     /** Categorical levels held by fewer than this share of the training
@@ -2333,7 +2332,7 @@ typedef struct custscore_churn_options {
 /** Default churn options (see each field). */
 #define CUSTSCORE_CHURN_OPTIONS_INIT                                                               \
     {                                                                                              \
-        CUSTSCORE_CHURN_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, -1, 0.3, 1, 1.0, 365, 90, 0.01,  \
+        CUSTSCORE_CHURN_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, -1, 0.3, 1, 1.0, 365, 90, 0.01,   \
             0, 0, NULL, NULL, NULL, 0                                                              \
     }
 
@@ -2423,9 +2422,9 @@ CUSTSCORE_API void custscore_churn_card_free(custscore_churn_card *card);
 
 /** One reason of a churn score: a feature group and its contribution. */
 typedef struct custscore_churn_reason {
-    const char *feature;  /**< the group, e.g. "recency", "Contract" */
-    const char *text;     /**< in words, e.g. "last purchase 120 days ago, 4.2 times the usual gap" */
-    double contribution;  /**< on the logit scale; > 0 raises the risk */
+    const char *feature; /**< the group, e.g. "recency", "Contract" */
+    const char *text; /**< in words, e.g. "last purchase 120 days ago, 4.2 times the usual gap" */
+    double contribution; /**< on the logit scale; > 0 raises the risk */
 } custscore_churn_reason;
 
 /** Maximum number of reasons per customer. */
@@ -2457,9 +2456,9 @@ typedef struct custscore_churn_score {
     size_t n_groups;            /**< feature groups (0 for the BTYD methods) */
     const char *const *groups;  /**< [n_groups] group names, in card order */
     const double *contribution; /**< [n_groups] each group's contribution */
-    int has_clv;          /**< nonzero when a CLV model gave this customer's CLV */
-    double clv;           /**< customer lifetime value (when has_clv) */
-    double value_at_risk; /**< probability * CLV (0 when !has_clv) */
+    int has_clv;                /**< nonzero when a CLV model gave this customer's CLV */
+    double clv;                 /**< customer lifetime value (when has_clv) */
+    double value_at_risk;       /**< probability * CLV (0 when !has_clv) */
 } custscore_churn_score;
 
 /** Called for each scored customer; return nonzero to stop. */

@@ -391,8 +391,7 @@ int cs_churn_attribute_load(custscore *db, const cs_history *h, const cs_churn_i
         bool inserted;
         ptrdiff_t lv = cs_strmap_put(&out->levels, text, len, &inserted);
         if (lv < 0 || lv > INT32_MAX) {
-            rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory loading attribute %s",
-                          name);
+            rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory loading attribute %s", name);
             break;
         }
         out->level[p] = (int32_t)lv;

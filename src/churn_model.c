@@ -564,8 +564,7 @@ static int cs_churn_read_features(custscore *db, const char *params, cs_churn_mo
         c->sd = sqlite3_column_double(st, 9);
         if (!name || !group || c->kind == 0 ||
             (c->kind == CS_CHURN_COL_BUILTIN ? c->builtin < 0 : !attribute) ||
-            (c->kind == CS_CHURN_COL_LEVEL && !level) || !isfinite(c->coef) ||
-            !isfinite(c->mean)) {
+            (c->kind == CS_CHURN_COL_LEVEL && !level) || !isfinite(c->coef) || !isfinite(c->mean)) {
             rc = cs_error(db, CUSTSCORE_ECORRUPT,
                           "churn model card %s: feature %zu is incomplete or of an unknown kind",
                           m->name ? m->name : "", m->n_cols - 1);
@@ -815,8 +814,8 @@ int cs_churn_card_from_model(const cs_churn_model *m, custscore_churn_card **out
     c->coefs = cs_calloc(m->n_cols ? m->n_cols : 1, sizeof *c->coefs);
     c->calibration = cs_calloc(CS_CHURN_BINS, sizeof *c->calibration);
     bool ok = c->model_name && (!m->label || c->label) && (!m->btyd_model || c->btyd_model) &&
-              (!m->survey_model || c->survey_model) && c->params_json && c->info_json &&
-              c->coefs && c->calibration;
+              (!m->survey_model || c->survey_model) && c->params_json && c->info_json && c->coefs &&
+              c->calibration;
     for (size_t j = 0; ok && j < m->n_cols; j++) {
         custscore_churn_coef *k = &c->coefs[j];
         const cs_churn_col *col = &m->col[j];

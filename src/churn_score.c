@@ -21,10 +21,10 @@ typedef struct cs_scorer {
     const cs_history *h;
     cs_churn_ctx ctx;
     double band_medium, band_high;
-    double *clv;        /* [n_customers] NaN when unknown; NULL without a CLV model */
-    double *row;        /* [n_cols] */
-    double *contrib;    /* [n_groups] */
-    size_t *group_col;  /* [n_groups] first column of each group */
+    double *clv;       /* [n_customers] NaN when unknown; NULL without a CLV model */
+    double *row;       /* [n_cols] */
+    double *contrib;   /* [n_groups] */
+    size_t *group_col; /* [n_groups] first column of each group */
     char text[CUSTSCORE_CHURN_REASONS][CS_REASON_TEXT];
 } cs_scorer;
 
@@ -151,8 +151,7 @@ static void cs_reason_text(const cs_scorer *sc, size_t i, const cs_churn_behavio
             if (l < 0)
                 snprintf(buf, size, "%s unknown", c->attribute);
             else
-                snprintf(buf, size, "%s is %s", c->attribute,
-                         cs_strmap_key(&v->levels, (size_t)l));
+                snprintf(buf, size, "%s is %s", c->attribute, cs_strmap_key(&v->levels, (size_t)l));
         } else if (isnan(v->number[i])) {
             snprintf(buf, size, "%s unknown", c->attribute);
         } else {
@@ -368,8 +367,8 @@ static int cs_score_btyd(cs_scorer *sc, int64_t as_of, custscore_churn_fn fn, vo
         out.logit_at_mean = NAN;
         cs_set_band(sc, &out);
         if (sc->s.method == CUSTSCORE_CHURN_BTYD)
-            snprintf(text, sizeof text, "%s: P(no purchase in the next %.0f days) %.2f",
-                     model.name, window, out.probability);
+            snprintf(text, sizeof text, "%s: P(no purchase in the next %.0f days) %.2f", model.name,
+                     window, out.probability);
         else
             snprintf(text, sizeof text, "%s: P(alive) %.2f", model.name, 1 - out.probability);
         out.n_reasons = 1;
@@ -462,9 +461,8 @@ int cs_churn_score_history(custscore *db, const cs_history *h, const cs_churn_mo
     return rc;
 }
 
-int custscore_churn_score_each(custscore *db, int64_t as_of,
-                               const custscore_churn_options *options, custscore_churn_fn fn,
-                               void *payload)
+int custscore_churn_score_each(custscore *db, int64_t as_of, const custscore_churn_options *options,
+                               custscore_churn_fn fn, void *payload)
 {
     if (!db)
         return CUSTSCORE_EINVAL;
@@ -487,10 +485,9 @@ int custscore_churn_score_each(custscore *db, int64_t as_of,
     if (rc)
         return rc;
     if (sc.s.method != 0 && sc.s.method != m.method) {
-        rc = cs_error(db, CUSTSCORE_EINVAL,
-                      "churn score: the stored model %s uses the %s method, not %s",
-                      sc.s.model_name, cs_churn_method_name(m.method),
-                      cs_churn_method_name(sc.s.method));
+        rc = cs_error(
+            db, CUSTSCORE_EINVAL, "churn score: the stored model %s uses the %s method, not %s",
+            sc.s.model_name, cs_churn_method_name(m.method), cs_churn_method_name(sc.s.method));
         cs_churn_model_free(&m);
         return rc;
     }
@@ -503,8 +500,7 @@ int custscore_churn_score_each(custscore *db, int64_t as_of,
     cs_history h;
     rc = cs_history_load(db, as_of, &h);
     if (rc == 0)
-        rc = cs_churn_score_history(db, &h, &m, as_of, medium, high, sc.s.btyd_model, fn,
-                                    payload);
+        rc = cs_churn_score_history(db, &h, &m, as_of, medium, high, sc.s.btyd_model, fn, payload);
     cs_history_free(&h);
     cs_churn_model_free(&m);
     return rc;

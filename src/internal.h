@@ -479,8 +479,8 @@ double cs_sigmoid(double eta);
  * deviations of the features ([p] each, may be NULL; sd 0 = constant). */
 int cs_logistic_fit(const double *x, size_t n, size_t p, const double *y, const double *weight,
                     const custscore_logistic_options *options, double *coef, double *se,
-                    double *mean_out, double *sd_out, custscore_logistic_info *info,
-                    char *errbuf, size_t errbuf_size);
+                    double *mean_out, double *sd_out, custscore_logistic_info *info, char *errbuf,
+                    size_t errbuf_size);
 /* AUC, Brier score, top-decile lift, base rate and (when @calibration is
  * not NULL and 0 < bins <= n) a calibration table, with one sort. Values
  * that do not exist (AUC with one class) are NaN. Returns 0,
@@ -492,11 +492,11 @@ int cs_classifier_metrics(const double *prob, const double *label, size_t n, dou
 /* churn_features.c: one customer's purchase behaviour at a reference day
  * (orders on days <= ref_day). occasions 0 = no purchase yet (rest 0). */
 typedef struct cs_churn_behaviour {
-    double occasions;      /* purchase occasions (days with an order of revenue > 0) */
-    double recency_days;   /* ref_day - last occasion */
-    double tenure_days;    /* ref_day - first occasion */
-    double usual_gap_days; /* ((last - first) + prior gap) / occasions */
-    double mean_spend;     /* net revenue per occasion, >= 0 */
+    double occasions;                   /* purchase occasions (days with an order of revenue > 0) */
+    double recency_days;                /* ref_day - last occasion */
+    double tenure_days;                 /* ref_day - first occasion */
+    double usual_gap_days;              /* ((last - first) + prior gap) / occasions */
+    double mean_spend;                  /* net revenue per occasion, >= 0 */
     double freq_recent, freq_earlier;   /* occasions in the recent / earlier half of the lookback */
     double spend_recent, spend_earlier; /* net revenue (>= 0) in each half */
 } cs_churn_behaviour;
@@ -543,8 +543,8 @@ void cs_churn_complaints_free(cs_churn_complaints *c);
  * @levels, -1 when missing). Blank text is missing; numeric text a number. */
 typedef struct cs_churn_attribute {
     bool categorical;
-    double *number;  /* [n_customers] */
-    int32_t *level;  /* [n_customers] */
+    double *number; /* [n_customers] */
+    int32_t *level; /* [n_customers] */
     cs_strmap levels;
     size_t n_numbers, n_texts;
 } cs_churn_attribute;
@@ -554,17 +554,17 @@ void cs_churn_attribute_free(cs_churn_attribute *a);
 
 /* churn_model.c: the model in memory and its card in the store. */
 enum cs_churn_builtin {
-    CS_CHURN_RECENCY_RATIO,  /* log(1 + recency / usual gap) */
-    CS_CHURN_RECENCY_DAYS,   /* log(1 + recency in days) */
-    CS_CHURN_FREQUENCY,      /* log(occasions) */
-    CS_CHURN_MONETARY,       /* log(1 + net revenue per occasion) */
-    CS_CHURN_FREQUENCY_TREND, /* (recent - earlier) / (recent + earlier) occasions */
-    CS_CHURN_SPEND_TREND,    /* the same for net revenue */
-    CS_CHURN_TENURE,         /* log(1 + days since the first occasion) */
-    CS_CHURN_P_ALIVE,        /* P(alive) under the fitted BTYD model */
-    CS_CHURN_SATISFACTION,   /* latest satisfaction (mean-imputed when missing) */
-    CS_CHURN_SATISFACTION_MISSING, /* 1 when there is none */
-    CS_CHURN_COMPLAINTS_RECENT,    /* complaints in the last complaint_days */
+    CS_CHURN_RECENCY_RATIO,         /* log(1 + recency / usual gap) */
+    CS_CHURN_RECENCY_DAYS,          /* log(1 + recency in days) */
+    CS_CHURN_FREQUENCY,             /* log(occasions) */
+    CS_CHURN_MONETARY,              /* log(1 + net revenue per occasion) */
+    CS_CHURN_FREQUENCY_TREND,       /* (recent - earlier) / (recent + earlier) occasions */
+    CS_CHURN_SPEND_TREND,           /* the same for net revenue */
+    CS_CHURN_TENURE,                /* log(1 + days since the first occasion) */
+    CS_CHURN_P_ALIVE,               /* P(alive) under the fitted BTYD model */
+    CS_CHURN_SATISFACTION,          /* latest satisfaction (mean-imputed when missing) */
+    CS_CHURN_SATISFACTION_MISSING,  /* 1 when there is none */
+    CS_CHURN_COMPLAINTS_RECENT,     /* complaints in the last complaint_days */
     CS_CHURN_COMPLAINTS_UNRESOLVED, /* complaints not resolved by the reference day */
     CS_CHURN_BUILTIN_COUNT
 };
@@ -665,7 +665,7 @@ void cs_churn_row(const cs_churn_model *m, const cs_churn_ctx *ctx, size_t i, do
 
 /* churn.c */
 typedef struct cs_churn_settings {
-    int method; /* 0 = the stored model's (scoring) */
+    int method;          /* 0 = the stored model's (scoring) */
     int64_t window_days; /* 0 = the stored model's (scoring) */
     const char *label, *label_positive, *features, *model_name, *btyd_model, *survey_model;
     bool behaviour, store;

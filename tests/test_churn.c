@@ -39,8 +39,8 @@ static void add_order(custscore *db, const char *cust, int64_t day, double reven
 {
     char key[64];
     snprintf(key, sizeof key, "%s-%lld", cust, (long long)day);
-    custscore_order o = {.customer = cust, .order_key = key, .ts = day * DAY + 3600,
-                         .revenue = revenue};
+    custscore_order o = {
+        .customer = cust, .order_key = key, .ts = day * DAY + 3600, .revenue = revenue};
     ck_assert_int_eq(custscore_add_order(db, &o, NULL), 0);
 }
 
@@ -62,9 +62,8 @@ START_TEST(test_logistic_binary_closed_form)
     double coef[2], se[2];
     custscore_logistic_info info;
     char err[200];
-    ck_assert_int_eq(custscore_logistic_fit(x, 180, 1, y, NULL, &o, coef, se, &info, err,
-                                            sizeof err),
-                     0);
+    ck_assert_int_eq(
+        custscore_logistic_fit(x, 180, 1, y, NULL, &o, coef, se, &info, err, sizeof err), 0);
     ck_assert(info.converged);
     ck_assert_double_eq_tol(coef[0], log(30.0 / 70.0), 1e-9);
     ck_assert_double_eq_tol(coef[1], log(60.0 / 20.0) - log(30.0 / 70.0), 1e-9);
@@ -167,9 +166,8 @@ START_TEST(test_logistic_separable_finite)
     double coef[2];
     custscore_logistic_info info;
     char err[200] = "";
-    ck_assert_int_eq(custscore_logistic_fit(x, 100, 1, y, NULL, NULL, coef, NULL, &info, err,
-                                            sizeof err),
-                     0);
+    ck_assert_int_eq(
+        custscore_logistic_fit(x, 100, 1, y, NULL, NULL, coef, NULL, &info, err, sizeof err), 0);
     ck_assert(info.converged);
     ck_assert(isfinite(coef[0]) && isfinite(coef[1]));
     ck_assert_double_gt(coef[1], 0);
@@ -182,9 +180,9 @@ START_TEST(test_logistic_separable_finite)
     /* Without a penalty there is no finite estimate: a clear error. */
     custscore_logistic_options o = CUSTSCORE_LOGISTIC_OPTIONS_INIT;
     o.l2 = 0;
-    ck_assert_int_eq(custscore_logistic_fit(x, 100, 1, y, NULL, &o, coef, NULL, &info, err,
-                                            sizeof err),
-                     CUSTSCORE_ENOCONV);
+    ck_assert_int_eq(
+        custscore_logistic_fit(x, 100, 1, y, NULL, &o, coef, NULL, &info, err, sizeof err),
+        CUSTSCORE_ENOCONV);
     ck_assert_ptr_nonnull(strstr(err, "separable"));
 }
 END_TEST
@@ -225,21 +223,21 @@ START_TEST(test_logistic_one_class_error)
     double x[5] = {1, 2, 3, 4, 5}, ones[5] = {1, 1, 1, 1, 1}, zeros[5] = {0};
     double coef[2];
     char err[200];
-    ck_assert_int_eq(custscore_logistic_fit(x, 5, 1, ones, NULL, NULL, coef, NULL, NULL, err,
-                                            sizeof err),
-                     CUSTSCORE_EINVAL);
+    ck_assert_int_eq(
+        custscore_logistic_fit(x, 5, 1, ones, NULL, NULL, coef, NULL, NULL, err, sizeof err),
+        CUSTSCORE_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "all churned"));
-    ck_assert_int_eq(custscore_logistic_fit(x, 5, 1, zeros, NULL, NULL, coef, NULL, NULL, err,
-                                            sizeof err),
-                     CUSTSCORE_EINVAL);
+    ck_assert_int_eq(
+        custscore_logistic_fit(x, 5, 1, zeros, NULL, NULL, coef, NULL, NULL, err, sizeof err),
+        CUSTSCORE_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "none churned"));
     double bad[5] = {0, 1, 2, 0, 1};
     ck_assert_int_eq(custscore_logistic_fit(x, 5, 1, bad, NULL, NULL, coef, NULL, NULL, NULL, 0),
                      CUSTSCORE_EINVAL);
     double nan_x[5] = {1, NAN, 3, 4, 5}, y[5] = {0, 1, 0, 1, 0};
-    ck_assert_int_eq(custscore_logistic_fit(nan_x, 5, 1, y, NULL, NULL, coef, NULL, NULL, err,
-                                            sizeof err),
-                     CUSTSCORE_EINVAL);
+    ck_assert_int_eq(
+        custscore_logistic_fit(nan_x, 5, 1, y, NULL, NULL, coef, NULL, NULL, err, sizeof err),
+        CUSTSCORE_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "not finite"));
     custscore_logistic_options o = CUSTSCORE_LOGISTIC_OPTIONS_INIT;
     o.version = 99;
@@ -369,8 +367,14 @@ START_TEST(test_behaviour_definitions)
     size_t offset[] = {0, 5, 6, 6, 7};
     int64_t ids[] = {1, 2, 3, 4};
     const char *keys[] = {"A", "B", "C", "D"};
-    cs_history h = {.n_customers = 4, .customer_id = ids, .key = keys, .offset = offset,
-                    .n_orders = 7, .ts = ts, .revenue = rev, .cost = cost};
+    cs_history h = {.n_customers = 4,
+                    .customer_id = ids,
+                    .key = keys,
+                    .offset = offset,
+                    .n_orders = 7,
+                    .ts = ts,
+                    .revenue = rev,
+                    .cost = cost};
     cs_churn_behaviour b;
     cs_churn_behaviour_of(&h, 0, 40, 365, 12, &b);
     ck_assert_double_eq(b.occasions, 3);
@@ -454,8 +458,14 @@ START_TEST(test_median_gap_brute_force)
                 gaps[m++] = (double)(last - first) / (occ - 1);
         }
         offset[n] = k;
-        cs_history h = {.n_customers = n, .customer_id = ids, .key = keys, .offset = offset,
-                        .n_orders = k, .ts = ts, .revenue = rev, .cost = rev};
+        cs_history h = {.n_customers = n,
+                        .customer_id = ids,
+                        .key = keys,
+                        .offset = offset,
+                        .n_orders = k,
+                        .ts = ts,
+                        .revenue = rev,
+                        .cost = rev};
         double got;
         ck_assert_int_eq(cs_churn_median_gap(&h, 1000, &got), 0);
         double want = 0;
@@ -489,8 +499,8 @@ static void synthetic_shop(custscore *db, int n, int64_t end_day, uint64_t seed)
         int64_t start = (int64_t)(rng_uniform(&s) * 150);
         int64_t gap = 10 + (int64_t)(rng_uniform(&s) * 40);
         bool leaver = rng_uniform(&s) < 0.5;
-        int64_t stop = leaver ? start + (int64_t)(rng_uniform(&s) * (double)(end_day - start))
-                              : end_day;
+        int64_t stop =
+            leaver ? start + (int64_t)(rng_uniform(&s) * (double)(end_day - start)) : end_day;
         for (int64_t d = start; d <= stop; d += gap + (int64_t)(rng_uniform(&s) * 6) - 3)
             add_order(db, key, d, 20 + 30 * rng_uniform(&s));
     }
@@ -545,8 +555,8 @@ static int check_score(const custscore_churn_score *sc, void *payload)
                 ck_assert_double_le(sc->contribution[g], smallest_reason);
         }
     ck_assert_uint_eq(sc->n_reasons, positive < 3 ? positive : 3);
-    const char *band = custscore_churn_band(sc->probability, c->card->band_medium,
-                                            c->card->band_high);
+    const char *band =
+        custscore_churn_band(sc->probability, c->card->band_medium, c->card->band_high);
     ck_assert_str_eq(sc->band, band);
     ck_assert_int_eq(sc->band_level, strcmp(band, "high") == 0     ? 2
                                      : strcmp(band, "medium") == 0 ? 1
@@ -556,8 +566,8 @@ static int check_score(const custscore_churn_score *sc, void *payload)
     if (sc->n_reasons > 0 && strstr(sc->reason[0].text, "last purchase")) {
         int days = 0;
         double times = 0;
-        if (sscanf(sc->reason[0].text, "last purchase %d day%*[s] ago, %lf times", &days,
-                   &times) == 2 &&
+        if (sscanf(sc->reason[0].text, "last purchase %d day%*[s] ago, %lf times", &days, &times) ==
+                2 &&
             times > 3) {
             c->lapsed_with_recency_reason++;
         }
@@ -726,15 +736,15 @@ START_TEST(test_label_model_synthetic)
         const char *plan = u < 0.45 ? "basic" : u < 0.9 ? "plus" : u < 0.995 ? "pro" : "legacy";
         double age = 18 + 60 * rng_uniform(&s);
         bool age_known = rng_uniform(&s) > 0.1;
-        double eta = -1 + (strcmp(plan, "basic") == 0 ? 1.2 : 0) - 0.03 * (age - 45) +
-                     (age_known ? 0 : 0.8);
+        double eta =
+            -1 + (strcmp(plan, "basic") == 0 ? 1.2 : 0) - 0.03 * (age - 45) + (age_known ? 0 : 0.8);
         bool churned = rng_uniform(&s) < 1 / (1 + exp(-eta));
         ck_assert_int_eq(custscore_set_attribute_text(db, key, "plan", plan), 0);
         if (age_known)
             ck_assert_int_eq(custscore_set_attribute(db, key, "age", age), 0);
         if (c % 50 != 0) /* every 50th customer has no label: scored, not trained */
-            ck_assert_int_eq(
-                custscore_set_attribute_text(db, key, "Churn", churned ? "Yes" : "No"), 0);
+            ck_assert_int_eq(custscore_set_attribute_text(db, key, "Churn", churned ? "Yes" : "No"),
+                             0);
     }
     ck_assert_int_eq(custscore_set_attribute_text(db, "NEW", "plan", "unheard-of"), 0);
     ck_assert_int_eq(custscore_commit(db), 0);
@@ -747,8 +757,8 @@ START_TEST(test_label_model_synthetic)
     ck_assert_int_eq(card->method, CUSTSCORE_CHURN_LABEL);
     ck_assert_str_eq(card->label, "Churn");
     ck_assert_int_eq(card->n_train + card->n_holdout, 980);
-    const char *expect[] = {"plan=plus", "plan=basic", "plan=pro", "plan=(other)", "age",
-                            "age:missing"};
+    const char *expect[] = {"plan=plus",    "plan=basic", "plan=pro",
+                            "plan=(other)", "age",        "age:missing"};
     for (size_t k = 0; k < sizeof expect / sizeof *expect; k++) {
         bool found = false;
         for (size_t j = 0; j < card->n_coefs; j++)
@@ -1074,10 +1084,8 @@ START_TEST(test_cdnow_holdout)
             ck_assert_msg(custscore_churn_score_each(db, as_of, &o, collect, &c) == 0, "%s",
                           custscore_errmsg(db));
             double auc = auc_of(&c, (const char *const *)buyers, n_buyers, NULL);
-            printf("CDNOW %s holdout AUC of %-28s %-7s %.4f (n %zu)\n",
-                   small ? "sample" : "master",
-                   method == CUSTSCORE_CHURN_BTYD ? "P(X(39 weeks)=0 | history)"
-                                                  : "1 - P(alive)",
+            printf("CDNOW %s holdout AUC of %-28s %-7s %.4f (n %zu)\n", small ? "sample" : "master",
+                   method == CUSTSCORE_CHURN_BTYD ? "P(X(39 weeks)=0 | history)" : "1 - P(alive)",
                    name, auc, c.n);
             best_btyd = fmax(best_btyd, auc);
             if (method == CUSTSCORE_CHURN_BTYD)

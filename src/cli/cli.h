@@ -130,6 +130,8 @@ int cmd_score(cli *c, int argc, char **argv);
 int cmd_show(cli *c, int argc, char **argv);
 int cmd_changes(cli *c, int argc, char **argv);
 int cmd_churn(cli *c, int argc, char **argv);
+int cmd_fit(cli *c, int argc, char **argv);
+int cmd_clv(cli *c, int argc, char **argv);
 /* @@CLI_COMMAND_DECLS@@ */
 
 #endif

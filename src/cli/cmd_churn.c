@@ -167,8 +167,9 @@ static void print_card_text(FILE *f, const custscore_churn_card *card)
     fprintf(f, "churn model card: %s (%s method; higher = more likely to churn)\n",
             card->model_name, method_name(card->method));
     if (card->method == CUSTSCORE_CHURN_WINDOW)
-        fprintf(f, "trained as of %s: features up to %s, label = no purchase in the %g days "
-                   "after\n",
+        fprintf(f,
+                "trained as of %s: features up to %s, label = no purchase in the %g days "
+                "after\n",
                 as_of, cutoff, card->window_days);
     else
         fprintf(f, "trained as of %s on the label attribute %s\n", as_of,
@@ -184,12 +185,12 @@ static void print_card_text(FILE *f, const custscore_churn_card *card)
     fprintf(f, "%-36s %11.4f\n", "(intercept)", card->intercept);
     for (size_t k = 0; k < card->n_coefs; k++) {
         const custscore_churn_coef *co = &card->coefs[k];
-        fprintf(f, "%-36s %11.4f %10.4f %10.4f %12.4g\n", co->name, co->coefficient,
-                co->std_error, co->std_coefficient, co->mean);
+        fprintf(f, "%-36s %11.4f %10.4f %10.4f %12.4g\n", co->name, co->coefficient, co->std_error,
+                co->std_coefficient, co->mean);
     }
     if (card->n_calibration > 0) {
-        fprintf(f, "\ncalibration by decile of predicted risk:\n%6s %8s %10s %10s\n", "decile",
-                "n", "predicted", "observed");
+        fprintf(f, "\ncalibration by decile of predicted risk:\n%6s %8s %10s %10s\n", "decile", "n",
+                "predicted", "observed");
         for (size_t b = 0; b < card->n_calibration; b++)
             fprintf(f, "%6zu %8lld %10.3f %10.3f\n", b + 1, (long long)card->calibration[b].n,
                     card->calibration[b].mean_predicted, card->calibration[b].observed_rate);

@@ -338,7 +338,25 @@ typedef struct clv_out {
     cli_json *j;
     cli *c;
     int64_t done;
+    bool started; /* header or JSON opening written */
 } clv_out;
+
+/* The CSV header or the JSON object's opening, written with the first row
+ * (or after success), so that a failure prints nothing but the error. */
+static void clv_start(clv_out *o)
+{
+    if (o->started)
+        return;
+    o->started = true;
+    if (o->j) {
+        cli_json_begin(o->j, o->f);
+        cli_json_obj(o->j);
+        cli_json_key(o->j, "rows");
+        cli_json_arr(o->j);
+    } else {
+        fputs("customer,p_alive,expected_purchases,expected_spend,clv,clv_low,clv_high\n", o->f);
+    }
+}
 
 static void clv_json_row(cli_json *j, const custscore_clv_row *r)
 {
@@ -369,6 +387,7 @@ static void clv_json_row(cli_json *j, const custscore_clv_row *r)
 static int clv_row(const custscore_clv_row *r, void *payload)
 {
     clv_out *o = payload;
+    clv_start(o);
     if (o->j) {
         clv_json_row(o->j, r);
     } else {
@@ -517,30 +536,14 @@ int cmd_clv(cli *c, int argc, char **argv)
         return CLI_EXIT_IO;
     custscore_clv_info info;
     cli_json j;
-    clv_out co = {f, c->json ? &j : NULL, c, 0};
+    clv_out co = {f, c->json ? &j : NULL, c, 0, false};
     int rc;
-    if (c->json) {
-        cli_json_begin(&j, f);
-        cli_json_obj(&j);
-    } else {
-        fputs("customer,p_alive,expected_purchases,expected_spend,clv,clv_low,clv_high\n", f);
-    }
     if (customer) {
         custscore_clv_row row;
         rc = custscore_clv_one(c->db, customer, as_of, &o, &row, &info);
-        if (rc == 0) {
-            if (c->json) {
-                clv_json_info(&j, &info);
-                cli_json_key(&j, "customers_rows");
-                cli_json_arr(&j);
-            }
+        if (rc == 0)
             clv_row(&row, &co);
-        }
     } else {
-        if (c->json) {
-            cli_json_key(&j, "customers_rows");
-            cli_json_arr(&j);
-        }
         cli_progress(c, "clv: scoring ...");
         rc = custscore_clv_each(c->db, as_of, &o, clv_row, &co, &info);
         cli_progress_done(c);
@@ -549,10 +552,10 @@ int cmd_clv(cli *c, int argc, char **argv)
         cli_close_out(f, out_path);
         return cli_fail(c, rc, "clv");
     }
+    clv_start(&co);
     if (c->json) {
         cli_json_end_arr(&j);
-        if (!customer)
-            clv_json_info(&j, &info);
+        clv_json_info(&j, &info);
         cli_json_end_obj(&j);
         cli_json_finish(&j);
     } else if (!c->quiet) {

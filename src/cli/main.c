@@ -24,6 +24,8 @@ static const cli_command commands[] = {
     {"show", cmd_show, "one customer's full card from the latest snapshot"},
     {"changes", cmd_changes, "customers who moved tier, segment or risk band since a date"},
     {"churn", cmd_churn, "churn risk: train (window or --label), score, card"},
+    {"fit", cmd_fit, "fit a lifetime-value model (bgnbd|mbgnbd|pnbd|gg); --holdout-end"},
+    {"clv", cmd_clv, "discounted customer lifetime value with an interval"},
     /* @@CLI_COMMANDS@@ */
 };
 

@@ -146,8 +146,8 @@ static int bench_million(size_t n)
            "iterations): %.2f s wall, %.2f s CPU for %zu customers (%lld trained on or held "
            "out) [target <= 5 s per million]\n",
            m.n_cols, m.iterations, train, train_cpu, n, (long long)(m.n_train + m.n_holdout));
-    printf("  holdout AUC %.4f, Brier %.4f, top-decile lift %.3f, base rate %.3f\n", m.auc,
-           m.brier, m.lift, m.base_rate);
+    printf("  holdout AUC %.4f, Brier %.4f, top-decile lift %.3f, base rate %.3f\n", m.auc, m.brier,
+           m.lift, m.base_rate);
     tally t = {0};
     t0 = now();
     c0 = cpu();

@@ -2278,9 +2278,9 @@ typedef struct custscore_churn_options {
      *  ::CUSTSCORE_CHURN_WINDOW (training), or the stored model's method
      *  (scoring). */
     int method;
-    /** The window W in days (whole days, >= 1; default 90): training labels
-     *  no purchase in (as_of - W, as_of]; BTYD scores use it as the horizon.
-     *  0 = the default (training) or the stored model's window (scoring). */
+    /** The window W in days (whole days, >= 1; 0 = the default 90):
+     *  training labels no purchase in (as_of - W, as_of]; the BTYD methods
+     *  use it as the horizon. A stored logistic model keeps its own window. */
     double window_days;
     /** Attribute holding the churn label (::CUSTSCORE_CHURN_LABEL), or NULL. */
     const char *label;
@@ -2326,6 +2326,9 @@ typedef struct custscore_churn_options {
     const char *survey_model;
     /** Training only: nonzero = do not store the model (only return the card). */
     int no_store;
+    /** Scoring only: nonzero = do not look up the CLV (value at risk not
+     *  given), for callers that compute CLV themselves. */
+    int no_clv;
 } custscore_churn_options;
 
 #define CUSTSCORE_CHURN_OPTIONS_VERSION 1
@@ -2333,7 +2336,7 @@ typedef struct custscore_churn_options {
 #define CUSTSCORE_CHURN_OPTIONS_INIT                                                               \
     {                                                                                              \
         CUSTSCORE_CHURN_OPTIONS_VERSION, 0, 0, NULL, NULL, NULL, -1, 0.3, 1, 1.0, 365, 90, 0.01,   \
-            0, 0, NULL, NULL, NULL, 0                                                              \
+            0, 0, NULL, NULL, NULL, 0, 0                                                           \
     }
 
 /** One coefficient of a churn model card. */
@@ -2399,11 +2402,12 @@ typedef struct custscore_churn_card {
  *
  * @param card  if not NULL, receives the card (free it with
  *              custscore_churn_card_free()); NULL on failure
- * @return 0; ::CUSTSCORE_EINVAL (bad options; no customer to train on; all
- *         customers churned or none did, e.g. a window longer than the
- *         history), ::CUSTSCORE_ENOMODEL (a BTYD method asked for but no BTYD
- *         model fitted), ::CUSTSCORE_ENOCONV, ::CUSTSCORE_EREADONLY,
- *         store errors, ::CUSTSCORE_ENOMEM. The message says which.
+ * @return 0; ::CUSTSCORE_EINVAL (bad options, a BTYD method (those need no
+ *         training), no customer to train on, all customers churned or none
+ *         did, e.g. a window longer than the history); ::CUSTSCORE_ENOMODEL or
+ *         ::CUSTSCORE_ENOTFOUND (a named btyd_model or survey_model that does
+ *         not exist); ::CUSTSCORE_ENOCONV, ::CUSTSCORE_EREADONLY, store
+ *         errors, ::CUSTSCORE_ENOMEM. The message says which.
  */
 CUSTSCORE_API int custscore_churn_train(custscore *db, int64_t as_of,
                                         const custscore_churn_options *options,
@@ -2440,7 +2444,9 @@ typedef struct custscore_churn_reason {
  * For the logistic methods, with c_j the coefficients and m_j the training
  * means, the contribution of feature j is c_j (x_j - m_j), and a group's is
  * the sum over its features, so that
- * logit = logit_at_mean + sum of all contributions exactly.
+ * logit = logit_at_mean + sum of all contributions exactly. For the BTYD
+ * methods there are no groups: logit_at_mean is NaN and the one reason is
+ * the model's figure in words, with a NaN contribution.
  */
 typedef struct custscore_churn_score {
     const char *customer; /**< the key */
@@ -2470,7 +2476,8 @@ typedef int (*custscore_churn_fn)(const custscore_churn_score *score, void *payl
  * methods), calling @p fn for each, ordered by key. Window and BTYD methods
  * score the customers with at least one purchase occasion by as_of (there
  * is nothing to lapse from before); the label method scores every customer.
- * Value at risk uses the stored CLV model when there is one.
+ * Value at risk uses the stored CLV models (custscore_clv_each(), its
+ * default 12-month horizon) when there are, unless options->no_clv.
  * @return 0, the callback's nonzero value when it stopped,
  *         ::CUSTSCORE_ENOMODEL (no stored model), ::CUSTSCORE_EINVAL, store
  *         errors, ::CUSTSCORE_ENOMEM.
@@ -2771,6 +2778,78 @@ typedef int (*custscore_change_fn)(const custscore_change *change, void *payload
  */
 CUSTSCORE_API int custscore_changes(custscore *db, int64_t since, int64_t until,
                                     custscore_change_fn fn, void *payload);
+/** @} */
+
+/* ===================================================================== */
+/** @name Report: one self-contained HTML file for managers
+ *
+ * custscore_report_html() computes every part of the customer picture in
+ * one run over the store (custscore_score_all() without saving, the whale
+ * curve, cohort retention, the satisfaction index with its bootstrap
+ * interval, NPS and drivers, the changes between the two latest saved
+ * snapshots, the churn model card) and writes one HTML file with inline CSS
+ * and inline SVG charts: no scripts, nothing fetched from anywhere (a
+ * Content-Security-Policy in the file forbids it), so it can be mailed or
+ * archived as it is. What each section shows and how to read it:
+ * docs/report.md.
+ *
+ * Parts that cannot be computed (no lifetime-value model, no churn model,
+ * no survey answers or survey model, fewer than two saved snapshots, no
+ * orders) are not errors: their section holds a short note saying what to
+ * run. Every chart is an HTML `<figure data-chart="NAME">` with a stable
+ * NAME: whale, pyramid, segments, clv, churn, churn-top, ipm,
+ * value-matrix, loyalty, changes, retention. @{ */
+
+/** Options of custscore_report_html(). Initialise with ::CUSTSCORE_REPORT_OPTIONS_INIT. */
+typedef struct custscore_report_options {
+    unsigned version; /**< ::CUSTSCORE_REPORT_OPTIONS_VERSION */
+    /** Scoring options (value, CLV, matrices' split points, churn bands).
+     *  score.no_store is ignored: the report never saves a snapshot. */
+    custscore_score_options score;
+    /** Title shown at the top (UTF-8, escaped); NULL: "Customer report". */
+    const char *title;
+    /** Rows of the top tables (value at risk, changes), 1..10000; 0 means
+     *  the default 20. */
+    int top;
+    /** Stored survey model of the satisfaction section (and of the
+     *  per-customer satisfaction when score.survey_model is NULL); NULL:
+     *  score.survey_model, else the latest stored survey model. */
+    const char *survey_model;
+    /** Bootstrap resamples for the satisfaction index interval and the
+     *  drivers (0: no interval; at most 10000; default 200). */
+    int csi_bootstrap;
+    uint64_t seed; /**< seed of that bootstrap (default 1): same seed, same interval */
+    /** Largest number of points drawn in each scatter chart (evenly
+     *  thinned, so the file stays small); 0 means the default 1500. */
+    size_t max_points;
+} custscore_report_options;
+
+#define CUSTSCORE_REPORT_OPTIONS_VERSION 1
+/** Default report options: default scoring, top 20, the latest survey
+ *  model, 200 bootstrap resamples with seed 1, 1500 points per scatter. */
+#define CUSTSCORE_REPORT_OPTIONS_INIT                                                              \
+    {                                                                                              \
+        CUSTSCORE_REPORT_OPTIONS_VERSION, CUSTSCORE_SCORE_OPTIONS_INIT, NULL, 20, NULL, 200, 1,    \
+            1500                                                                                   \
+    }
+
+/**
+ * Write the HTML report of the store as of @p as_of to @p path.
+ *
+ * Reads the store only (nothing is saved, so a read-only handle works).
+ * The file is written to a temporary name in the same directory and
+ * renamed, so a reader never sees half a report; "-" writes to standard
+ * output.
+ *
+ * @param options  NULL for ::CUSTSCORE_REPORT_OPTIONS_INIT
+ * @return 0; ::CUSTSCORE_EINVAL (NULL or empty @p path, bad options);
+ *         ::CUSTSCORE_EIO (the file cannot be written); ::CUSTSCORE_ENOMEM;
+ *         store errors. A missing model or data is not an error (see the
+ *         section comment).
+ */
+CUSTSCORE_API int custscore_report_html(custscore *db, int64_t as_of,
+                                        const custscore_report_options *options,
+                                        const char *path);
 /** @} */
 
 /* @@CUSTSCORE_SCORE_API@@ */

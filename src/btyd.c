@@ -195,9 +195,8 @@ int cs_btyd_data_build(size_t n, const double *x, const double *t_x, const doubl
     for (size_t i = 0; i < n; i++) {
         const char *why = cs_check_row(x[i], t_x[i], T[i]);
         if (why)
-            return cs_errf(err, err_size, CUSTSCORE_EINVAL,
-                           "customer %zu: x=%g, t_x=%g, T=%g: %s", i + 1, x[i], t_x[i], T[i],
-                           why);
+            return cs_errf(err, err_size, CUSTSCORE_EINVAL, "customer %zu: x=%g, t_x=%g, T=%g: %s",
+                           i + 1, x[i], t_x[i], T[i], why);
         double wi = w ? w[i] : 1.0;
         if (!isfinite(wi) || wi < 0.0)
             return cs_errf(err, err_size, CUSTSCORE_EINVAL, "customer %zu: weight %g is not >= 0",
@@ -421,17 +420,16 @@ int cs_btyd_loglik_data(const custscore_btyd_params *p, const cs_btyd_data *d, d
     return 0;
 }
 
-int cs_btyd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T,
-                       double *ll)
+int cs_btyd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T, double *ll)
 {
     if (p->model == CUSTSCORE_MODEL_PNBD)
         return cs_pnbd_loglik_one(p, x, t_x, T, ll);
     bool mod = p->model == CUSTSCORE_MODEL_MBGNBD;
     double r = p->r, al = p->alpha, a = p->a, b = p->b, off = mod ? 1.0 : 0.0;
     double rx = r + x;
-    double v = (x == 0.0 ? 0.0 : cs_lgamma(rx) - cs_lgamma(r)) + r * log(al) +
-               cs_lgamma(a + b) - cs_lgamma(b) + cs_lgamma(b + x + off) -
-               cs_lgamma(a + b + x + off) - rx * log(al + T);
+    double v = (x == 0.0 ? 0.0 : cs_lgamma(rx) - cs_lgamma(r)) + r * log(al) + cs_lgamma(a + b) -
+               cs_lgamma(b) + cs_lgamma(b + x + off) - cs_lgamma(a + b + x + off) -
+               rx * log(al + T);
     if (x > 0.0 || mod) {
         double tx = x > 0.0 ? t_x : 0.0;
         v += cs_log1pexp(log(a) - log(b + x + off - 1.0) + rx * (log(al + T) - log(al + tx)));
@@ -790,8 +788,7 @@ int custscore_btyd_pmf(const custscore_btyd_params *params, double t, size_t max
 }
 
 int custscore_btyd_p_no_purchase(const custscore_btyd_params *params, double t, size_t n,
-                                 const double *x, const double *t_x, const double *T,
-                                 double *out)
+                                 const double *x, const double *t_x, const double *T, double *out)
 {
     if (!cs_btyd_params_valid(params) || !isfinite(t) || t < 0.0)
         return CUSTSCORE_EINVAL;

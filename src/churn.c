@@ -106,6 +106,7 @@ int cs_churn_settings_get(custscore *db, const custscore_churn_options *o, bool 
         s->band_high = CUSTSCORE_CHURN_BAND_HIGH;
     }
     s->store = !o->no_store;
+    s->clv = !o->no_clv;
     return CUSTSCORE_OK;
 }
 

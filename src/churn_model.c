@@ -216,6 +216,41 @@ static void cs_sb_key(cs_sb *sb, const char *key, bool first)
     cs_sb_lit(sb, ":");
 }
 
+/* ,"key":value pairs (never the first member of an object). */
+static void cs_sb_knum(cs_sb *sb, const char *key, double v)
+{
+    cs_sb_key(sb, key, false);
+    cs_sb_num(sb, v);
+}
+
+static void cs_sb_kstr(cs_sb *sb, const char *key, const char *v)
+{
+    cs_sb_key(sb, key, false);
+    cs_sb_str(sb, v);
+}
+
+static void cs_sb_kint(cs_sb *sb, const char *key, long long v)
+{
+    cs_sb_key(sb, key, false);
+    cs_sb_printf(sb, "%lld", v);
+}
+
+static void cs_sb_kbool(cs_sb *sb, const char *key, bool v)
+{
+    cs_sb_key(sb, key, false);
+    cs_sb_lit(sb, v ? "true" : "false");
+}
+
+/* The text, or NULL (and nothing to free) after an allocation failure. */
+static char *cs_sb_done(cs_sb *sb)
+{
+    if (sb->oom) {
+        cs_free(sb->buf);
+        return NULL;
+    }
+    return sb->buf;
+}
+
 static char *cs_churn_params_json(const cs_churn_model *m)
 {
     cs_sb sb = {0};
@@ -223,54 +258,31 @@ static char *cs_churn_params_json(const cs_churn_model *m)
     cs_sb_lit(&sb, "{");
     cs_sb_key(&sb, "method", true);
     cs_sb_str(&sb, cs_churn_method_name(m->method));
-    cs_sb_key(&sb, "direction", false);
-    cs_sb_str(&sb, "higher = more likely to churn");
-    cs_sb_key(&sb, "as_of", false);
-    cs_sb_printf(&sb, "%lld", (long long)m->as_of);
-    if (custscore_format_time(m->as_of, 1, date, sizeof date) == 0) {
-        cs_sb_key(&sb, "as_of_date", false);
-        cs_sb_str(&sb, date);
-    }
-    cs_sb_key(&sb, "cutoff", false);
-    cs_sb_printf(&sb, "%lld", (long long)m->cutoff);
-    if (custscore_format_time(m->cutoff, 1, date, sizeof date) == 0) {
-        cs_sb_key(&sb, "cutoff_date", false);
-        cs_sb_str(&sb, date);
-    }
-    cs_sb_key(&sb, "window_days", false);
-    cs_sb_num(&sb, m->window_days);
-    cs_sb_key(&sb, "label", false);
-    cs_sb_str(&sb, m->label);
-    cs_sb_key(&sb, "label_positive", false);
-    cs_sb_str(&sb, m->label_positive);
-    cs_sb_key(&sb, "behaviour", false);
-    cs_sb_lit(&sb, m->behaviour ? "true" : "false");
-    cs_sb_key(&sb, "lookback_days", false);
-    cs_sb_num(&sb, m->lookback_days);
-    cs_sb_key(&sb, "complaint_days", false);
-    cs_sb_num(&sb, m->complaint_days);
-    cs_sb_key(&sb, "prior_gap_days", false);
-    cs_sb_num(&sb, m->prior_gap_days);
-    cs_sb_key(&sb, "btyd_model", false);
-    cs_sb_str(&sb, m->btyd_model);
-    cs_sb_key(&sb, "survey_model", false);
-    cs_sb_str(&sb, m->survey_model);
-    cs_sb_key(&sb, "l2", false);
-    cs_sb_num(&sb, m->l2);
-    cs_sb_key(&sb, "holdout", false);
-    cs_sb_num(&sb, m->holdout);
+    cs_sb_kstr(&sb, "direction", "higher = more likely to churn");
+    cs_sb_kint(&sb, "as_of", (long long)m->as_of);
+    if (custscore_format_time(m->as_of, 1, date, sizeof date) == 0)
+        cs_sb_kstr(&sb, "as_of_date", date);
+    cs_sb_kint(&sb, "cutoff", (long long)m->cutoff);
+    if (custscore_format_time(m->cutoff, 1, date, sizeof date) == 0)
+        cs_sb_kstr(&sb, "cutoff_date", date);
+    cs_sb_knum(&sb, "window_days", m->window_days);
+    cs_sb_kstr(&sb, "label", m->label);
+    cs_sb_kstr(&sb, "label_positive", m->label_positive);
+    cs_sb_kbool(&sb, "behaviour", m->behaviour);
+    cs_sb_knum(&sb, "lookback_days", m->lookback_days);
+    cs_sb_knum(&sb, "complaint_days", m->complaint_days);
+    cs_sb_knum(&sb, "prior_gap_days", m->prior_gap_days);
+    cs_sb_kstr(&sb, "btyd_model", m->btyd_model);
+    cs_sb_kstr(&sb, "survey_model", m->survey_model);
+    cs_sb_knum(&sb, "l2", m->l2);
+    cs_sb_knum(&sb, "holdout", m->holdout);
     cs_sb_key(&sb, "seed", false);
     cs_sb_printf(&sb, "%llu", (unsigned long long)m->seed);
-    cs_sb_key(&sb, "rare_level", false);
-    cs_sb_num(&sb, m->rare_level);
-    cs_sb_key(&sb, "band_medium", false);
-    cs_sb_num(&sb, m->band_medium);
-    cs_sb_key(&sb, "band_high", false);
-    cs_sb_num(&sb, m->band_high);
-    cs_sb_key(&sb, "intercept", false);
-    cs_sb_num(&sb, m->intercept);
-    cs_sb_key(&sb, "intercept_se", false);
-    cs_sb_num(&sb, m->intercept_se);
+    cs_sb_knum(&sb, "rare_level", m->rare_level);
+    cs_sb_knum(&sb, "band_medium", m->band_medium);
+    cs_sb_knum(&sb, "band_high", m->band_high);
+    cs_sb_knum(&sb, "intercept", m->intercept);
+    cs_sb_knum(&sb, "intercept_se", m->intercept_se);
     cs_sb_key(&sb, "features", false);
     cs_sb_lit(&sb, "[");
     for (size_t j = 0; j < m->n_cols; j++) {
@@ -278,29 +290,18 @@ static char *cs_churn_params_json(const cs_churn_model *m)
         cs_sb_lit(&sb, j ? ",{" : "{");
         cs_sb_key(&sb, "name", true);
         cs_sb_str(&sb, c->name);
-        cs_sb_key(&sb, "group", false);
-        cs_sb_str(&sb, c->group);
-        cs_sb_key(&sb, "kind", false);
-        cs_sb_str(&sb, cs_kind_name[c->kind]);
-        if (c->kind == CS_CHURN_COL_BUILTIN) {
-            cs_sb_key(&sb, "builtin", false);
-            cs_sb_str(&sb, cs_churn_builtin_name[c->builtin]);
-        } else {
-            cs_sb_key(&sb, "attribute", false);
-            cs_sb_str(&sb, c->attribute);
-        }
-        if (c->kind == CS_CHURN_COL_LEVEL) {
-            cs_sb_key(&sb, "level", false);
-            cs_sb_str(&sb, c->level);
-        }
-        cs_sb_key(&sb, "coef", false);
-        cs_sb_num(&sb, c->coef);
-        cs_sb_key(&sb, "se", false);
-        cs_sb_num(&sb, c->se);
-        cs_sb_key(&sb, "mean", false);
-        cs_sb_num(&sb, c->mean);
-        cs_sb_key(&sb, "sd", false);
-        cs_sb_num(&sb, c->sd);
+        cs_sb_kstr(&sb, "group", c->group);
+        cs_sb_kstr(&sb, "kind", cs_kind_name[c->kind]);
+        if (c->kind == CS_CHURN_COL_BUILTIN)
+            cs_sb_kstr(&sb, "builtin", cs_churn_builtin_name[c->builtin]);
+        else
+            cs_sb_kstr(&sb, "attribute", c->attribute);
+        if (c->kind == CS_CHURN_COL_LEVEL)
+            cs_sb_kstr(&sb, "level", c->level);
+        cs_sb_knum(&sb, "coef", c->coef);
+        cs_sb_knum(&sb, "se", c->se);
+        cs_sb_knum(&sb, "mean", c->mean);
+        cs_sb_knum(&sb, "sd", c->sd);
         cs_sb_lit(&sb, "}");
     }
     cs_sb_lit(&sb, "]");
@@ -312,11 +313,7 @@ static char *cs_churn_params_json(const cs_churn_model *m)
         cs_sb_str(&sb, m->dropped[j]);
     }
     cs_sb_lit(&sb, "]}");
-    if (sb.oom) {
-        cs_free(sb.buf);
-        return NULL;
-    }
-    return sb.buf;
+    return cs_sb_done(&sb);
 }
 
 static char *cs_churn_info_json(const cs_churn_model *m)
@@ -325,28 +322,17 @@ static char *cs_churn_info_json(const cs_churn_model *m)
     cs_sb_lit(&sb, "{");
     cs_sb_key(&sb, "n_train", true);
     cs_sb_printf(&sb, "%lld", (long long)m->n_train);
-    cs_sb_key(&sb, "n_holdout", false);
-    cs_sb_printf(&sb, "%lld", (long long)m->n_holdout);
-    cs_sb_key(&sb, "base_rate", false);
-    cs_sb_num(&sb, m->base_rate);
-    cs_sb_key(&sb, "holdout_base_rate", false);
-    cs_sb_num(&sb, m->holdout_base_rate);
-    cs_sb_key(&sb, "train_auc", false);
-    cs_sb_num(&sb, m->train_auc);
-    cs_sb_key(&sb, "auc", false);
-    cs_sb_num(&sb, m->auc);
-    cs_sb_key(&sb, "brier", false);
-    cs_sb_num(&sb, m->brier);
-    cs_sb_key(&sb, "lift_top_decile", false);
-    cs_sb_num(&sb, m->lift);
-    cs_sb_key(&sb, "loglik", false);
-    cs_sb_num(&sb, m->loglik);
-    cs_sb_key(&sb, "iterations", false);
-    cs_sb_printf(&sb, "%d", m->iterations);
-    cs_sb_key(&sb, "converged", false);
-    cs_sb_lit(&sb, m->converged ? "true" : "false");
-    cs_sb_key(&sb, "metrics_on", false);
-    cs_sb_str(&sb, m->n_holdout > 0 ? "holdout" : "training");
+    cs_sb_kint(&sb, "n_holdout", (long long)m->n_holdout);
+    cs_sb_knum(&sb, "base_rate", m->base_rate);
+    cs_sb_knum(&sb, "holdout_base_rate", m->holdout_base_rate);
+    cs_sb_knum(&sb, "train_auc", m->train_auc);
+    cs_sb_knum(&sb, "auc", m->auc);
+    cs_sb_knum(&sb, "brier", m->brier);
+    cs_sb_knum(&sb, "lift_top_decile", m->lift);
+    cs_sb_knum(&sb, "loglik", m->loglik);
+    cs_sb_kint(&sb, "iterations", m->iterations);
+    cs_sb_kbool(&sb, "converged", m->converged);
+    cs_sb_kstr(&sb, "metrics_on", m->n_holdout > 0 ? "holdout" : "training");
     cs_sb_key(&sb, "calibration", false);
     cs_sb_lit(&sb, "[");
     for (size_t b = 0; b < m->n_calibration; b++) {
@@ -354,22 +340,14 @@ static char *cs_churn_info_json(const cs_churn_model *m)
         cs_sb_lit(&sb, b ? ",{" : "{");
         cs_sb_key(&sb, "n", true);
         cs_sb_printf(&sb, "%lld", (long long)c->n);
-        cs_sb_key(&sb, "p_min", false);
-        cs_sb_num(&sb, c->p_min);
-        cs_sb_key(&sb, "p_max", false);
-        cs_sb_num(&sb, c->p_max);
-        cs_sb_key(&sb, "mean_predicted", false);
-        cs_sb_num(&sb, c->mean_predicted);
-        cs_sb_key(&sb, "observed_rate", false);
-        cs_sb_num(&sb, c->observed_rate);
+        cs_sb_knum(&sb, "p_min", c->p_min);
+        cs_sb_knum(&sb, "p_max", c->p_max);
+        cs_sb_knum(&sb, "mean_predicted", c->mean_predicted);
+        cs_sb_knum(&sb, "observed_rate", c->observed_rate);
         cs_sb_lit(&sb, "}");
     }
     cs_sb_lit(&sb, "]}");
-    if (sb.oom) {
-        cs_free(sb.buf);
-        return NULL;
-    }
-    return sb.buf;
+    return cs_sb_done(&sb);
 }
 
 static char *cs_churn_stderr_json(const cs_churn_model *m)
@@ -383,11 +361,7 @@ static char *cs_churn_stderr_json(const cs_churn_model *m)
         cs_sb_num(&sb, m->col[j].se);
     }
     cs_sb_lit(&sb, "}");
-    if (sb.oom) {
-        cs_free(sb.buf);
-        return NULL;
-    }
-    return sb.buf;
+    return cs_sb_done(&sb);
 }
 
 int cs_churn_model_store(custscore *db, const cs_churn_model *m)

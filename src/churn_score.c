@@ -55,6 +55,8 @@ static int cs_clv_collect_fn(const custscore_clv_row *row, void *payload)
 
 static int cs_scorer_clv(cs_scorer *sc, int64_t as_of)
 {
+    if (!sc->s.clv)
+        return CUSTSCORE_OK;
     size_t n = sc->h->n_customers;
     sc->clv = cs_mallocarray(n ? n : 1, sizeof *sc->clv);
     if (!sc->clv)
@@ -390,7 +392,7 @@ done:
 }
 
 int cs_churn_score_history(custscore *db, const cs_history *h, const cs_churn_model *m,
-                           int64_t as_of, double band_medium, double band_high,
+                           int64_t as_of, double band_medium, double band_high, bool with_clv,
                            const char *clv_purchase_model, custscore_churn_fn fn, void *payload)
 {
     cs_scorer scorer, *sc = &scorer;
@@ -399,6 +401,7 @@ int cs_churn_score_history(custscore *db, const cs_history *h, const cs_churn_mo
     sc->m = m;
     sc->h = h;
     sc->s.btyd_model = clv_purchase_model;
+    sc->s.clv = with_clv;
     sc->band_medium = band_medium;
     sc->band_high = band_high;
     int rc = cs_churn_ctx_open(db, h, cs_day_of(as_of), &sc->ctx);
@@ -500,7 +503,8 @@ int custscore_churn_score_each(custscore *db, int64_t as_of, const custscore_chu
     cs_history h;
     rc = cs_history_load(db, as_of, &h);
     if (rc == 0)
-        rc = cs_churn_score_history(db, &h, &m, as_of, medium, high, sc.s.btyd_model, fn, payload);
+        rc = cs_churn_score_history(db, &h, &m, as_of, medium, high, sc.s.clv, sc.s.btyd_model, fn,
+                                    payload);
     cs_history_free(&h);
     cs_churn_model_free(&m);
     return rc;

@@ -307,7 +307,8 @@ int cs_value_compute(const cs_history *h, int64_t as_of, const custscore_value_o
 
 /* ---------------------------------------------------------------------- */
 /* Lifetime value (specfun.c, optimize.c, btyd.c, pnbd.c, spend.c, fit.c,
- * clv.c). Formulas and citations: docs/models-clv.md. */
+ * model_store.c, clv.c, clv_store.c). Formulas and citations:
+ * docs/models-clv.md. */
 
 /* Special functions (specfun.c), all reentrant. cs_lgamma is log|Gamma(x)|
  * through lgamma_r (lgamma would write the global signgam). */
@@ -454,11 +455,46 @@ int cs_gg_loglik_data(const custscore_gg_params *p, const cs_gg_data *d, double 
 
 /* Fits (fit.c). @info is filled as far as the fit got; a message goes to
  * @err. */
+const char *cs_model_title(custscore_model model); /* "BG/NBD", ... */
+const char *cs_unit_text(custscore_unit unit);     /* "week", ...; NULL if unknown */
+int cs_unit_from_text(const char *text, custscore_unit *out);
+/* Copy info->param into info->btyd or info->gg. */
+void cs_fit_info_views(custscore_fit_info *info);
 void cs_fit_info_init(custscore_fit_info *info, custscore_model model, custscore_unit unit);
 int cs_btyd_fit_data(const cs_btyd_data *d, const custscore_fit_options *o,
                      custscore_fit_info *info, char *err, size_t err_size);
 int cs_fit_options_check(const custscore_fit_options *o, custscore_fit_options *out, char *err,
                          size_t err_size);
+
+/* CLV (clv.c; the store functions in clv_store.c). */
+typedef struct cs_clv_plan {
+    double horizon; /* in model units */
+    int periods;
+    double *t;    /* [periods + 1], t[0] = 0: period ends in model units */
+    double *disc; /* [periods], (1 + d)^-(t_k / year) */
+    double margin;
+    double level;
+    int draws;
+    uint64_t seed;
+} cs_clv_plan;
+typedef struct cs_clv_out {
+    double *p_alive, *expected_purchases, *expected_spend, *clv, *clv_low, *clv_high;
+} cs_clv_out;
+/* Check @o (NULL: defaults), fill in defaults (margin 0 -> @default_margin)
+ * into @out and build the discounting plan for a model in @model_unit. */
+int cs_clv_options_resolve(const custscore_clv_options *o, custscore_unit model_unit,
+                           double default_margin, custscore_clv_options *out, cs_clv_plan *plan,
+                           char *err, size_t err_size);
+void cs_clv_plan_free(cs_clv_plan *plan);
+/* CLV of @n customers (outputs may be NULL); *total the sum of clv. */
+int cs_clv_compute(const custscore_fit_info *pm, const custscore_fit_info *sm,
+                   const cs_clv_plan *plan, size_t n, const double *x, const double *t_x,
+                   const double *T, const double *zbar, cs_clv_out *out, double *total, char *err,
+                   size_t err_size);
+void cs_clv_info_fill(custscore_clv_info *info, const custscore_fit_info *pm,
+                      const custscore_fit_info *sm, const custscore_clv_options *o,
+                      const cs_clv_plan *plan, int64_t as_of, int64_t customers, double total,
+                      bool from_costs);
 
 /* Local random numbers (clv.c): xoshiro256** seeded by splitmix64. */
 typedef struct cs_rng {
@@ -668,7 +704,7 @@ typedef struct cs_churn_settings {
     int method;          /* 0 = the stored model's (scoring) */
     int64_t window_days; /* 0 = the stored model's (scoring) */
     const char *label, *label_positive, *features, *model_name, *btyd_model, *survey_model;
-    bool behaviour, store;
+    bool behaviour, store, clv;
     double holdout, l2, lookback_days, complaint_days, rare_level;
     double band_medium, band_high; /* 0 = the stored model's (scoring) */
     uint64_t seed;
@@ -694,7 +730,7 @@ int cs_churn_ctx_satisfaction(cs_churn_ctx *ctx, const char *survey_model, char 
 int cs_churn_train_history(custscore *db, const cs_history *h, int64_t as_of,
                            const cs_churn_settings *s, cs_churn_model *out);
 int cs_churn_score_history(custscore *db, const cs_history *h, const cs_churn_model *m,
-                           int64_t as_of, double band_medium, double band_high,
+                           int64_t as_of, double band_medium, double band_high, bool with_clv,
                            const char *clv_purchase_model, custscore_churn_fn fn, void *payload);
 
 /* ---------------------------------------------------------------------- */
@@ -749,7 +785,16 @@ typedef struct cs_chart_quadrant {
     bool y_percent;
     const char *quadrant_name[4]; /* high-high, low-x high-y, high-x low-y, low-low */
     int64_t quadrant_count[4];
+    const char *const *point_label; /* optional label per point (few points: all drawn) */
 } cs_chart_quadrant;
+
+typedef struct cs_chart_histogram {
+    const char *id, *title, *x_label, *y_label, *note;
+    const double *edge;  /* [n + 1] ascending bin edges */
+    const double *count; /* [n] */
+    size_t n;
+    bool last_open; /* the last bin holds everything from edge[n - 1] up */
+} cs_chart_histogram;
 
 typedef struct cs_chart_pyramid {
     const char *id, *title, *note;
@@ -764,6 +809,7 @@ void cs_svg_bars(cs_buf *b, const cs_chart_bars *c);
 void cs_svg_heatmap(cs_buf *b, const cs_chart_heatmap *c);
 void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c);
 void cs_svg_pyramid(cs_buf *b, const cs_chart_pyramid *c);
+void cs_svg_histogram(cs_buf *b, const cs_chart_histogram *c);
 
 
 /* ---------------------------------------------------------------------- */

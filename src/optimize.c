@@ -243,8 +243,8 @@ int cs_minimize(const cs_opt_problem *p, const double *start, cs_opt_result *res
         if (fchange <= 1e-15 * fmax(1.0, fabs(f))) {
             if (++flat >= 3) {
                 iter++;
-                status = cs_opt_pgnorm(p, x, g) <= 1e3 * p->gtol ? CS_OPT_CONVERGED
-                                                                : CS_OPT_LINE_SEARCH;
+                status =
+                    cs_opt_pgnorm(p, x, g) <= 1e3 * p->gtol ? CS_OPT_CONVERGED : CS_OPT_LINE_SEARCH;
                 break;
             }
         } else {
@@ -284,9 +284,9 @@ int cs_minimize_multistart(const cs_opt_problem *p, int n_starts, const double *
             memcpy(found_theta[n_found], r.theta, sizeof(double) * (size_t)n);
             n_found++;
         }
-        bool better = !have || (r.status == CS_OPT_CONVERGED && best->status != CS_OPT_CONVERGED) ||
-                      ((r.status == CS_OPT_CONVERGED) == (best->status == CS_OPT_CONVERGED) &&
-                       r.f < best->f);
+        bool better =
+            !have || (r.status == CS_OPT_CONVERGED && best->status != CS_OPT_CONVERGED) ||
+            ((r.status == CS_OPT_CONVERGED) == (best->status == CS_OPT_CONVERGED) && r.f < best->f);
         if (better) {
             *best = r;
             have = true;

@@ -111,8 +111,7 @@ static int cs_pnbd_terms(const custscore_btyd_params *p, double x, double t_x, d
     return 0;
 }
 
-int cs_pnbd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T,
-                       double *ll)
+int cs_pnbd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T, double *ll)
 {
     double la, ld;
     if (cs_pnbd_terms(p, x, t_x, T, &la, &ld) != 0)

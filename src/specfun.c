@@ -59,10 +59,10 @@ double cs_digamma(double x)
     }
     double f = 1.0 / (x * x);
     double series =
-        f * (1.0 / 12 -
-             f * (1.0 / 120 -
-                  f * (1.0 / 252 -
-                       f * (1.0 / 240 - f * (1.0 / 132 - f * (691.0 / 32760 - f / 12.0))))));
+        f *
+        (1.0 / 12 - f * (1.0 / 120 -
+                         f * (1.0 / 252 -
+                              f * (1.0 / 240 - f * (1.0 / 132 - f * (691.0 / 32760 - f / 12.0))))));
     return acc + log(x) - 0.5 / x - series;
 }
 
@@ -232,8 +232,8 @@ static double cs_lrgamma(double v, int *sign)
 /* A&S 15.3.6: for 0 < z < 1 and d = c - a - b not an integer,
  *   F(a,b;c;z) = G(c)G(d)/(G(c-a)G(c-b)) F(a,b;1-d;1-z)
  *              + (1-z)^d G(c)G(-d)/(G(a)G(b)) F(c-a,c-b;1+d;1-z). */
-static int cs_h2f1_one_minus_z(double a, double b, double c, double z, double *log_abs,
-                               int *sign, double *loss)
+static int cs_h2f1_one_minus_z(double a, double b, double c, double z, double *log_abs, int *sign,
+                               double *loss)
 {
     double d = c - a - b;
     if (d == floor(d))
@@ -299,8 +299,7 @@ static int cs_h2f1_unit(double a, double b, double c, double z, double *log_abs,
             *sign = st;
             return 0;
         }
-        if (cs_h2f1_series(a, b, c, z, CS_H2F1_MAX_TERMS, log_abs, sign, &loss) == 0 &&
-            loss < 8.0)
+        if (cs_h2f1_series(a, b, c, z, CS_H2F1_MAX_TERMS, log_abs, sign, &loss) == 0 && loss < 8.0)
             return 0;
         if (rt == 0 && lossT < 8.0) {
             *log_abs = lt;
@@ -341,13 +340,13 @@ int cs_hyp2f1(double a, double b, double c, double z, double *log_abs, int *sign
         use_a = fabs(a * (c - b)) <= fabs((c - a) * b);
     double lf;
     int sf;
-    int rc = use_a ? cs_h2f1_unit(a, c - b, c, w, &lf, &sf)
-                   : cs_h2f1_unit(c - a, b, c, w, &lf, &sf);
+    int rc =
+        use_a ? cs_h2f1_unit(a, c - b, c, w, &lf, &sf) : cs_h2f1_unit(c - a, b, c, w, &lf, &sf);
     if (rc != 0) {
         /* Try the other form before giving up. */
         use_a = !use_a;
-        rc = use_a ? cs_h2f1_unit(a, c - b, c, w, &lf, &sf)
-                   : cs_h2f1_unit(c - a, b, c, w, &lf, &sf);
+        rc =
+            use_a ? cs_h2f1_unit(a, c - b, c, w, &lf, &sf) : cs_h2f1_unit(c - a, b, c, w, &lf, &sf);
         if (rc != 0)
             return -1;
     }

@@ -199,8 +199,8 @@ size_t cs_gg_ws_size(const cs_gg_data *d)
     return d->n_xv * CS_GX__N;
 }
 
-int cs_gg_loglik_data(const custscore_gg_params *p, const cs_gg_data *d, double *ll,
-                      double *grad, double *ws)
+int cs_gg_loglik_data(const custscore_gg_params *p, const cs_gg_data *d, double *ll, double *grad,
+                      double *ws)
 {
     double pp = p->p, q = p->q, g = p->gamma;
     double lg_q = cs_lgamma(q), dg_q = grad ? cs_digamma(q) : 0.0, lgm = log(g);

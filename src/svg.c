@@ -158,8 +158,8 @@ static void cs_figure_open(cs_buf *b, const char *id, const char *title, double 
     cs_buf_html(b, title);
     cs_buf_printf(b,
                   "</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-                  "role=\"img\" aria-label=\"",
-                  w, h);
+                  "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"",
+                  w, h, w, h);
     cs_buf_html(b, title);
     cs_buf_puts(b, "\">");
 }
@@ -417,11 +417,33 @@ void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c)
                   CS_ML, sy, a.w - CS_MR, sy);
     /* Points (at most c->max_points, evenly thinned, so the file stays small). */
     size_t step = c->max_points > 0 && c->n > c->max_points ? c->n / c->max_points + 1 : 1;
+    if (c->point_label)
+        step = 1;
     for (size_t i = 0; i < c->n; i += step) {
         if (!isfinite(c->x[i]) || !isfinite(c->y[i]))
             continue;
-        cs_buf_printf(b, "<circle class=\"pt q%d\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>",
-                      c->group ? c->group[i] : 0, cs_px(&a, c->x[i]), cs_py(&a, c->y[i]));
+        double px = cs_px(&a, c->x[i]), py = cs_py(&a, c->y[i]);
+        if (!c->point_label) {
+            cs_buf_printf(b, "<circle class=\"pt q%d\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>",
+                          c->group ? c->group[i] : 0, px, py);
+            continue;
+        }
+        /* Labelled points (a few, e.g. the drivers of an importance-performance
+         * map): a larger dot with its name beside it, on the side with room. */
+        const char *label = c->point_label[i] ? c->point_label[i] : "";
+        bool left = px > (CS_ML + a.w - CS_MR) / 2;
+        cs_buf_printf(b, "<circle class=\"pt big q%d\" cx=\"%.1f\" cy=\"%.1f\" r=\"6\"><title>",
+                      c->group ? c->group[i] : 0, px, py);
+        cs_buf_html(b, label);
+        char tx[32], ty[32];
+        cs_fmt_num(tx, sizeof tx, c->x[i]);
+        cs_fmt_num(ty, sizeof ty, c->y[i]);
+        cs_buf_printf(b, ": %s, %s</title></circle>", tx, ty);
+        cs_buf_printf(b,
+                      "<text class=\"plabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
+                      left ? px - 10 : px + 10, py + 4, left ? "end" : "start");
+        cs_buf_html(b, label);
+        cs_buf_puts(b, "</text>");
     }
     /* Quadrant names with counts: [0] high-high (top right), [1] low x high y
      * (top left), [2] high x low y (bottom right), [3] low-low. */
@@ -464,6 +486,51 @@ void cs_svg_pyramid(cs_buf *b, const cs_chart_pyramid *c)
                       "<text class=\"value\" x=\"%.1f\" y=\"%.1f\">%lld customers · profit "
                       "%s</text>",
                       w - 240, y + row * 0.58, (long long)c->count[i], p);
+    }
+    cs_figure_close(b, c->note);
+}
+
+void cs_svg_histogram(cs_buf *b, const cs_chart_histogram *c)
+{
+    cs_axes a = {.w = CS_W, .h = CS_H};
+    double max = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (isfinite(c->count[i]) && c->count[i] > max)
+            max = c->count[i];
+    a.x0 = c->n ? c->edge[0] : 0;
+    a.x1 = c->n ? c->edge[c->n] : 1;
+    if (!(a.x1 > a.x0))
+        a.x1 = a.x0 + 1;
+    /* Whole counts on the y axis: at least 5 so the ticks are integers. */
+    a.y1 = max < 5 ? 5 : max * 1.05;
+    cs_figure_open(b, c->id, c->title, a.w, a.h);
+    cs_draw_axes(b, &a, c->x_label, c->y_label, false, false);
+    for (size_t i = 0; i < c->n; i++) {
+        double v = isfinite(c->count[i]) ? c->count[i] : 0;
+        double x0 = cs_px(&a, c->edge[i]), x1 = cs_px(&a, c->edge[i + 1]);
+        double y = cs_py(&a, v), base = cs_py(&a, 0);
+        double bw = x1 - x0 > 2 ? x1 - x0 - 1 : x1 - x0;
+        char lo[32], hi[32], n[32];
+        cs_fmt_num(lo, sizeof lo, c->edge[i]);
+        cs_fmt_num(hi, sizeof hi, c->edge[i + 1]);
+        cs_fmt_num(n, sizeof n, v);
+        cs_buf_printf(b,
+                      "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                      "height=\"%.1f\"><title>",
+                      x0, y, bw, base - y);
+        if (c->last_open && i + 1 == c->n)
+            cs_buf_printf(b, "%s and more: %s</title></rect>", lo, n);
+        else
+            cs_buf_printf(b, "%s to %s: %s</title></rect>", lo, hi, n);
+    }
+    if (c->last_open && c->n > 0 && c->count[c->n - 1] > 0) {
+        double x1 = cs_px(&a, c->edge[c->n]);
+        char lo[32];
+        cs_fmt_num(lo, sizeof lo, c->edge[c->n - 1]);
+        cs_buf_printf(b,
+                      "<text class=\"value\" x=\"%.1f\" y=\"%.1f\" "
+                      "text-anchor=\"end\">&#8805; %s</text>",
+                      x1, cs_py(&a, c->count[c->n - 1]) - 5, lo);
     }
     cs_figure_close(b, c->note);
 }

@@ -14,7 +14,7 @@ typedef struct sim_rng {
 } sim_rng;
 
 void sim_seed(sim_rng *g, uint64_t seed);
-double sim_uniform(sim_rng *g);              /* (0, 1) */
+double sim_uniform(sim_rng *g); /* (0, 1) */
 double sim_exponential(sim_rng *g, double rate);
 double sim_gamma(sim_rng *g, double shape, double rate);
 double sim_beta(sim_rng *g, double a, double b);

@@ -13,6 +13,7 @@ pc=$(find "$tmp" -name custscore.pc | head -n 1)
 flags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$tmp pkg-config --cflags --libs custscore)
 echo "pkg-config: $flags"
 cc -std=c11 -Wall -Wextra -Werror -o "$tmp/quickstart" "$src/docs/examples/quickstart.c" $flags
+cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -o "$tmp/nightly" "$src/docs/examples/nightly.c" $flags
 libdir=$(dirname "$(find "$tmp" -name 'libcustscore.so.0' | head -n 1)")
 printf 'customer,order,ts,revenue\nA,1,2025-01-02,10\nA,2,2025-02-01,20\nB,3,2025-03-01,5\n' > "$tmp/orders.csv"
 out=$(LD_LIBRARY_PATH=$libdir "$tmp/quickstart" "$tmp/orders.csv")

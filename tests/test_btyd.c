@@ -406,7 +406,8 @@ END_TEST
 
 START_TEST(test_stress_points)
 {
-    double x[5] = {221, 1000, 0, 3, 1e5}, tx[5] = {103.4, 10, 0, 20, 50}, T[5] = {103.6, 100, 50, 20, 50};
+    double x[5] = {221, 1000, 0, 3, 1e5}, tx[5] = {103.4, 10, 0, 20, 50},
+           T[5] = {103.6, 100, 50, 20, 50};
     custscore_btyd_params ps[3] = {
         {CUSTSCORE_MODEL_BGNBD, 0.243, 4.414, 0.793, 2.426, 0, 0},
         {CUSTSCORE_MODEL_MBGNBD, 0.525, 6.183, 0.891, 1.614, 0, 0},
@@ -419,8 +420,8 @@ START_TEST(test_stress_points)
         ck_assert_int_eq(custscore_btyd_p_no_purchase(&ps[m], 52, 5, x, tx, T, p0), 0);
         ck_assert_int_eq(custscore_btyd_loglik(&ps[m], 5, x, tx, T, NULL, ll, NULL), 0);
         for (int i = 0; i < 5; i++) {
-            ck_assert_msg(isfinite(pa[i]) && pa[i] >= 0 && pa[i] <= 1, "model %d row %d: %g", m,
-                          i, pa[i]);
+            ck_assert_msg(isfinite(pa[i]) && pa[i] >= 0 && pa[i] <= 1, "model %d row %d: %g", m, i,
+                          pa[i]);
             ck_assert(isfinite(ce[i]) && ce[i] >= 0);
             ck_assert(isfinite(p0[i]) && p0[i] >= 0 && p0[i] <= 1);
             ck_assert(isfinite(ll[i])); /* a density: may exceed 0 */
@@ -480,9 +481,10 @@ START_TEST(test_pmf_consistency)
         ck_assert_double_eq(pmf[1], 0.0);
     }
     free(pmf);
-    ck_assert_int_eq(custscore_btyd_pmf(&(custscore_btyd_params){CUSTSCORE_MODEL_BGNBD, 1, 1, 1, 1, 0, 0},
-                                        1.0, 2000000, NULL),
-                     CUSTSCORE_EINVAL);
+    ck_assert_int_eq(
+        custscore_btyd_pmf(&(custscore_btyd_params){CUSTSCORE_MODEL_BGNBD, 1, 1, 1, 1, 0, 0}, 1.0,
+                           2000000, NULL),
+        CUSTSCORE_EINVAL);
 }
 END_TEST
 
@@ -613,7 +615,8 @@ START_TEST(test_compression)
     ck_assert_uint_eq(d.n_xv, 3);
     ck_assert_uint_eq(d.n_Tv, 3);
     cs_btyd_data_free(&d);
-    double ux[4] = {0, 2, 3, 0}, utx[4] = {0, 5, 7, 0}, uT[4] = {10, 12, 12, 11}, w[4] = {2, 2, 1, 1};
+    double ux[4] = {0, 2, 3, 0}, utx[4] = {0, 5, 7, 0}, uT[4] = {10, 12, 12, 11},
+           w[4] = {2, 2, 1, 1};
     for (int m = CUSTSCORE_MODEL_BGNBD; m <= CUSTSCORE_MODEL_PNBD; m++) {
         custscore_btyd_params p = {(custscore_model)m, 0.4, 5, 0.8, 2.5, 0.7, 9};
         double l1, l2;
@@ -621,8 +624,8 @@ START_TEST(test_compression)
         ck_assert_int_eq(custscore_btyd_loglik(&p, 4, ux, utx, uT, w, NULL, &l2), 0);
         ck_assert_double_eq_tol(l1, l2, 1e-10);
     }
-    ck_assert_int_eq(cs_btyd_data_build(1, (double[]){1}, (double[]){5}, (double[]){4}, NULL,
-                                        0.0, NULL, &d, err, sizeof err),
+    ck_assert_int_eq(cs_btyd_data_build(1, (double[]){1}, (double[]){5}, (double[]){4}, NULL, 0.0,
+                                        NULL, &d, err, sizeof err),
                      CUSTSCORE_EINVAL);
     ck_assert(strstr(err, "t_x is greater than T") != NULL);
 }
@@ -638,8 +641,7 @@ static double recovery_se(size_t n)
     return n >= 20000 ? 2.0 : 3.0;
 }
 
-static void recover(enum sim_model sm, custscore_model model, const double truth[4],
-                    uint64_t seed)
+static void recover(enum sim_model sm, custscore_model model, const double truth[4], uint64_t seed)
 {
     size_t n = tu_under_valgrind() ? 3000 : 20000;
     double *x = malloc(n * sizeof *x), *tx = malloc(n * sizeof *tx), *T = malloc(n * sizeof *T);

@@ -905,6 +905,117 @@ START_TEST(test_missing_satisfaction)
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* Allocation failures: in a -Dfault_injection=true build the library can
+ * fail its Nth allocation (cs_fault_reset in src/custscore.c); the weak
+ * reference finds the hook only there. Every allocation of training, card
+ * reading and scoring is failed in turn: each must end in a clean ENOMEM
+ * with a message (and, under valgrind, without a leak). */
+#if defined(__GNUC__) || defined(__clang__)
+void cs_fault_reset(long fail_at) __attribute__((weak));
+#define HAVE_FAULT_HOOK (cs_fault_reset != NULL)
+#else
+#define HAVE_FAULT_HOOK 0
+static void cs_fault_reset(long fail_at)
+{
+    (void)fail_at;
+}
+#endif
+
+static int count_only(const custscore_churn_score *sc, void *payload)
+{
+    (void)sc;
+    (*(int *)payload)++;
+    return 0;
+}
+
+static int churn_steps(custscore *db, int64_t as_of, int *step)
+{
+    custscore_churn_options o = CUSTSCORE_CHURN_OPTIONS_INIT;
+    o.features = "plan";
+    custscore_churn_card *card = NULL;
+    int n = 0, rc;
+    *step = 1;
+    rc = custscore_churn_train(db, as_of, &o, &card);
+    custscore_churn_card_free(card);
+    card = NULL;
+    if (rc == 0) {
+        *step = 2;
+        rc = custscore_churn_card_get(db, NULL, &card);
+        custscore_churn_card_free(card);
+    }
+    if (rc == 0) {
+        *step = 3;
+        rc = custscore_churn_score_each(db, as_of, NULL, count_only, &n);
+    }
+    if (rc == 0) {
+        *step = 4;
+        custscore_churn_options lo = CUSTSCORE_CHURN_OPTIONS_INIT;
+        lo.label = "Churn";
+        lo.features = "*";
+        lo.no_store = 1;
+        rc = custscore_churn_train(db, as_of, &lo, &card);
+        custscore_churn_card_free(card);
+    }
+    if (rc == 0) {
+        *step = 5;
+        double sc[] = {0.1, 0.4, 0.35, 0.8}, y[] = {0, 0, 1, 1}, auc;
+        custscore_calibration_bin bins[2];
+        rc = custscore_auc(sc, y, 4, &auc);
+        if (rc == 0)
+            rc = custscore_calibration(sc, y, 4, 2, bins);
+    }
+    return rc;
+}
+
+START_TEST(test_allocation_failures)
+{
+    if (!HAVE_FAULT_HOOK) {
+        tu_skip("allocation failures: not a fault-injection build (-Dfault_injection=true)");
+        return;
+    }
+    custscore *db = mem_store();
+    synthetic_shop(db, 60, 400, 9);
+    for (int c = 0; c < 60; c++) {
+        char key[32];
+        snprintf(key, sizeof key, "C%04d", c);
+        ck_assert_int_eq(custscore_set_attribute_text(db, key, "plan", c % 3 ? "a" : "b"), 0);
+        ck_assert_int_eq(custscore_set_attribute_text(db, key, "Churn", c % 2 ? "Yes" : "No"), 0);
+        if (c % 4 == 0)
+            ck_assert_int_eq(custscore_add_complaint(db, key, (300 + c) * DAY, 1, 0), 0);
+    }
+    int step;
+    ck_assert_msg(churn_steps(db, 400 * DAY, &step) == 0, "step %d: %s", step,
+                  custscore_errmsg(db));
+    long injected = 0;
+    for (long n = 1;; n++) {
+        cs_fault_reset(n);
+        int rc = churn_steps(db, 400 * DAY, &step);
+        long more = 0;
+        void *p;
+        while (more <= n && (p = cs_malloc(1)) != NULL) {
+            cs_free(p);
+            more++;
+        }
+        cs_fault_reset(-1);
+        if (more <= n) { /* the failing allocation was never reached */
+            ck_assert_int_eq(rc, 0);
+            break;
+        }
+        injected++;
+        if (rc) {
+            ck_assert_msg(rc == CUSTSCORE_ENOMEM, "allocation %ld: step %d returned %d (%s)", n,
+                          step, rc, custscore_errmsg(db));
+            ck_assert_msg(step == 5 || custscore_errmsg(db)[0] != '\0',
+                          "allocation %ld: step %d: no message", n, step);
+        }
+    }
+    printf("churn: %ld allocation failures injected, each a clean ENOMEM\n", injected);
+    ck_assert_int_gt(injected, 100);
+    custscore_close(db);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 /* Real data */
 
 typedef struct collected {
@@ -1013,6 +1124,26 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+typedef struct var_check {
+    size_t n, with_clv;
+} var_check;
+
+/* Value at risk = probability x CLV whenever a CLV is known. */
+static int check_value_at_risk(const custscore_churn_score *sc, void *payload)
+{
+    var_check *v = payload;
+    v->n++;
+    if (sc->has_clv) {
+        v->with_clv++;
+        ck_assert(isfinite(sc->clv) && sc->clv >= 0);
+        ck_assert_double_eq_tol(sc->value_at_risk, sc->probability * sc->clv,
+                                1e-12 * (1 + sc->clv));
+    } else {
+        ck_assert_double_eq(sc->value_at_risk, 0);
+    }
+    return 0;
+}
+
 START_TEST(test_cdnow_holdout)
 {
     /* Under valgrind the 2,357-customer sample, else the 23,570 cohort. */
@@ -1111,6 +1242,23 @@ START_TEST(test_cdnow_holdout)
     ck_assert_double_ge(ew, 0.76);
     ck_assert_double_ge(ew, best_btyd - 0.01);
     collected_free(&c);
+
+    /* With a spend model the CLV exists and the value at risk is p x CLV;
+     * no_clv skips it. */
+    custscore_fit_options fo = CUSTSCORE_FIT_OPTIONS_INIT;
+    fo.model = CUSTSCORE_MODEL_GG;
+    fo.unit = CUSTSCORE_UNIT_WEEK;
+    ck_assert_msg(custscore_fit(db, as_of, &fo, NULL) == 0, "%s", custscore_errmsg(db));
+    var_check v = {0};
+    ck_assert_msg(custscore_churn_score_each(db, as_of, NULL, check_value_at_risk, &v) == 0, "%s",
+                  custscore_errmsg(db));
+    ck_assert_uint_eq(v.with_clv, v.n);
+    custscore_churn_options no_clv = CUSTSCORE_CHURN_OPTIONS_INIT;
+    no_clv.no_clv = 1;
+    var_check w = {0};
+    ck_assert_int_eq(custscore_churn_score_each(db, as_of, &no_clv, check_value_at_risk, &w), 0);
+    ck_assert_uint_eq(w.n, v.n);
+    ck_assert_uint_eq(w.with_clv, 0);
     custscore_churn_card_free(card);
     custscore_close(db);
     for (size_t i = 0; i < n_buyers; i++)
@@ -1248,6 +1396,7 @@ static Suite *churn_suite(void)
     tcase_add_test(tm, test_window_errors);
     tcase_add_test(tm, test_label_model_synthetic);
     tcase_add_test(tm, test_missing_satisfaction);
+    tcase_add_test(tm, test_allocation_failures);
     suite_add_tcase(s, tm);
     TCase *td = tcase_create("data");
     tcase_set_timeout(td, 600);

@@ -74,8 +74,8 @@ END_TEST
 /* CLV against the definition, through another code path: the public
  * conditional expectation at each period end, discounted at (1+d)^(t/year). */
 static double clv_by_definition(const custscore_fit_info *pm, const custscore_fit_info *sm,
-                                double x, double tx, double T, double zbar, double margin,
-                                double d, double horizon_days, double period_days)
+                                double x, double tx, double T, double zbar, double margin, double d,
+                                double horizon_days, double period_days)
 {
     double unit = custscore_unit_days(pm->unit), year = 365.2425 / unit;
     double H = horizon_days / unit, P = period_days / unit, prev = 0, acc = 0;
@@ -106,19 +106,18 @@ START_TEST(test_clv_definition)
         o.interval_level = 0;
         double pa[4], ep[4], es[4], clv[4], lo[4], hi[4];
         custscore_clv_info info;
-        ck_assert_int_eq(custscore_clv_arrays(&pms[m], &sm, &o, 4, x, tx, T, z, pa, ep, es, clv,
-                                              lo, hi, &info),
-                         0);
+        ck_assert_int_eq(
+            custscore_clv_arrays(&pms[m], &sm, &o, 4, x, tx, T, z, pa, ep, es, clv, lo, hi, &info),
+            0);
         for (int i = 0; i < 4; i++) {
             double ref = clv_by_definition(&pms[m], &sm, x[i], tx[i], T[i], z[i], 0.3, 0.10,
                                            12 * MONTH_DAYS, MONTH_DAYS);
-            ck_assert_msg(fabs(clv[i] - ref) <= 1e-10 * fabs(ref), "model %d customer %d: %.12g vs %.12g",
-                          m, i, clv[i], ref);
+            ck_assert_msg(fabs(clv[i] - ref) <= 1e-10 * fabs(ref),
+                          "model %d customer %d: %.12g vs %.12g", m, i, clv[i], ref);
             ck_assert(isnan(lo[i]) && isnan(hi[i]));
             double e;
-            ck_assert_int_eq(custscore_btyd_conditional_expected(&pms[m].btyd,
-                                                                 12 * MONTH_DAYS / 7.0, 1, &x[i],
-                                                                 &tx[i], &T[i], &e),
+            ck_assert_int_eq(custscore_btyd_conditional_expected(
+                                 &pms[m].btyd, 12 * MONTH_DAYS / 7.0, 1, &x[i], &tx[i], &T[i], &e),
                              0);
             ck_assert_double_eq_tol(ep[i], e, 1e-12 * fmax(1, e));
         }
@@ -157,8 +156,8 @@ START_TEST(test_clv_definition)
             ck_assert(c0[i] > c1[i]);
     }
     /* A horizon in days and a partial last period, on a model in days. */
-    custscore_fit_info pd = purchase_model(CUSTSCORE_MODEL_BGNBD, 0.243, 4.414 * 7, 0.793, 2.426,
-                                           0.01);
+    custscore_fit_info pd =
+        purchase_model(CUSTSCORE_MODEL_BGNBD, 0.243, 4.414 * 7, 0.793, 2.426, 0.01);
     pd.unit = CUSTSCORE_UNIT_DAY;
     custscore_clv_options o = CUSTSCORE_CLV_OPTIONS_INIT;
     o.horizon = 100.5;
@@ -185,17 +184,16 @@ START_TEST(test_clv_interval)
     custscore_clv_options o = CUSTSCORE_CLV_OPTIONS_INIT;
     o.interval_draws = tu_under_valgrind() ? 50 : 200;
     double clv[3], lo[3], hi[3], lo2[3], hi2[3];
-    ck_assert_int_eq(custscore_clv_arrays(&pm, &sm, &o, 3, x, tx, T, z, NULL, NULL, NULL, clv, lo,
-                                          hi, NULL),
-                     0);
+    ck_assert_int_eq(
+        custscore_clv_arrays(&pm, &sm, &o, 3, x, tx, T, z, NULL, NULL, NULL, clv, lo, hi, NULL), 0);
     for (int i = 0; i < 3; i++) {
         ck_assert(lo[i] < hi[i]);
         ck_assert_msg(lo[i] < clv[i] && clv[i] < hi[i], "%g %g %g", lo[i], clv[i], hi[i]);
     }
     /* The same seed gives the same interval; another seed another. */
-    ck_assert_int_eq(custscore_clv_arrays(&pm, &sm, &o, 3, x, tx, T, z, NULL, NULL, NULL, clv,
-                                          lo2, hi2, NULL),
-                     0);
+    ck_assert_int_eq(
+        custscore_clv_arrays(&pm, &sm, &o, 3, x, tx, T, z, NULL, NULL, NULL, clv, lo2, hi2, NULL),
+        0);
     for (int i = 0; i < 3; i++) {
         ck_assert_double_eq(lo[i], lo2[i]);
         ck_assert_double_eq(hi[i], hi2[i]);
@@ -213,15 +211,16 @@ START_TEST(test_clv_interval)
     /* Only gamma uncertain (sd 0.1 on its log): a customer without repeat
      * purchases has CLV proportional to gamma, so its interval is the
      * log-normal's: clv exp(+-1.6449 0.1). */
-    custscore_fit_info pm0 = purchase_model(CUSTSCORE_MODEL_BGNBD, 0.243, 4.414, 0.793, 2.426, 1e-24);
+    custscore_fit_info pm0 =
+        purchase_model(CUSTSCORE_MODEL_BGNBD, 0.243, 4.414, 0.793, 2.426, 1e-24);
     custscore_fit_info sm1 = spend_model(6.25, 3.74, 15.44, 1e-24);
     sm1.cov_log[2][2] = 0.01;
     o.interval_level = 0.9;
     o.interval_draws = tu_under_valgrind() ? 2000 : 20000;
     double c0, l0, h0;
-    ck_assert_int_eq(custscore_clv_arrays(&pm0, &sm1, &o, 1, x, tx, T, z, NULL, NULL, NULL, &c0,
-                                          &l0, &h0, NULL),
-                     0);
+    ck_assert_int_eq(
+        custscore_clv_arrays(&pm0, &sm1, &o, 1, x, tx, T, z, NULL, NULL, NULL, &c0, &l0, &h0, NULL),
+        0);
     double tol = tu_under_valgrind() ? 0.03 : 0.01;
     ck_assert_msg(fabs(l0 / c0 - exp(-1.6448536 * 0.1)) < tol, "%g", l0 / c0);
     ck_assert_msg(fabs(h0 / c0 - exp(1.6448536 * 0.1)) < tol, "%g", h0 / c0);
@@ -229,9 +228,9 @@ START_TEST(test_clv_interval)
     /* No uncertainty at all: the interval collapses onto the estimate. */
     custscore_fit_info sm0 = spend_model(6.25, 3.74, 15.44, 1e-24);
     o.interval_draws = 20;
-    ck_assert_int_eq(custscore_clv_arrays(&pm0, &sm0, &o, 3, x, tx, T, z, NULL, NULL, NULL, clv,
-                                          lo, hi, NULL),
-                     0);
+    ck_assert_int_eq(
+        custscore_clv_arrays(&pm0, &sm0, &o, 3, x, tx, T, z, NULL, NULL, NULL, clv, lo, hi, NULL),
+        0);
     for (int i = 0; i < 3; i++) {
         ck_assert_double_eq_tol(lo[i], clv[i], 1e-8 * clv[i]);
         ck_assert_double_eq_tol(hi[i], clv[i], 1e-8 * clv[i]);
@@ -324,8 +323,8 @@ START_TEST(test_clv_bad_input)
                                           &c, NULL, NULL, NULL),
                      CUSTSCORE_EINVAL);
     /* ... but those with repeat purchases are fine. */
-    ck_assert_int_eq(custscore_clv_arrays(&pm, &heavy, &o, 1, &x, &tx, &T, &z, NULL, NULL, NULL,
-                                          &c, NULL, NULL, NULL),
+    ck_assert_int_eq(custscore_clv_arrays(&pm, &heavy, &o, 1, &x, &tx, &T, &z, NULL, NULL, NULL, &c,
+                                          NULL, NULL, NULL),
                      0);
 }
 END_TEST
@@ -548,9 +547,9 @@ START_TEST(test_store_small)
                       "c,6,2024-02-02,200,100\n"
                       "d,7,2024-05-01,10,5\n";
     custscore_import_report rep;
-    ck_assert_int_eq(custscore_import_csv_buffer(db, CUSTSCORE_KIND_ORDERS, csv, strlen(csv), NULL,
-                                                 NULL, &rep),
-                     0);
+    ck_assert_int_eq(
+        custscore_import_csv_buffer(db, CUSTSCORE_KIND_ORDERS, csv, strlen(csv), NULL, NULL, &rep),
+        0);
     int64_t as_of;
     custscore_parse_time("2024-06-30", NULL, &as_of);
     /* Four customers cannot identify four parameters. */

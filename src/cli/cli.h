@@ -132,6 +132,7 @@ int cmd_changes(cli *c, int argc, char **argv);
 int cmd_churn(cli *c, int argc, char **argv);
 int cmd_fit(cli *c, int argc, char **argv);
 int cmd_clv(cli *c, int argc, char **argv);
+int cmd_report(cli *c, int argc, char **argv);
 /* @@CLI_COMMAND_DECLS@@ */
 
 #endif

@@ -106,8 +106,9 @@ static void print_fit(FILE *out, const custscore_fit_info *f)
     for (int k = 0; k < f->n_params; k++)
         fprintf(out, "  %-6s %12.6g  (se %.3g)\n", f->param_name[k], f->param[k], f->std_error[k]);
     fprintf(out, "  loglik %.4f, AIC %.2f, BIC %.2f\n", f->loglik, f->aic, f->bic);
-    fprintf(out, "  converged in %d iterations (%d evaluations), |gradient| %.2g; %d of %d starts "
-                 "converged, %d agree\n",
+    fprintf(out,
+            "  converged in %d iterations (%d evaluations), |gradient| %.2g; %d of %d starts "
+            "converged, %d agree\n",
             f->iterations, f->evaluations, f->gradient_norm, f->starts_converged, f->starts,
             f->starts_agreeing);
     if (f->model == CUSTSCORE_MODEL_GG) {
@@ -137,8 +138,8 @@ static int holdout_row(const custscore_holdout_customer *c, void *payload)
     return 0;
 }
 
-static int run_holdout(cli *c, int64_t as_of, int64_t holdout_end,
-                       const custscore_fit_options *o, long censor, const char *out_path)
+static int run_holdout(cli *c, int64_t as_of, int64_t holdout_end, const custscore_fit_options *o,
+                       long censor, const char *out_path)
 {
     holdout_out ho = {NULL};
     if (out_path) {
@@ -148,8 +149,8 @@ static int run_holdout(cli *c, int64_t as_of, int64_t holdout_end,
         fputs("customer,x,t_x,T,actual,predicted\n", ho.f);
     }
     custscore_holdout_report r;
-    int rc = custscore_holdout(c->db, as_of, holdout_end, o, (int)censor,
-                               ho.f ? holdout_row : NULL, &ho, &r);
+    int rc = custscore_holdout(c->db, as_of, holdout_end, o, (int)censor, ho.f ? holdout_row : NULL,
+                               &ho, &r);
     if (ho.f) {
         int st = cli_close_out(ho.f, out_path);
         if (rc == 0 && st != 0) {
@@ -212,8 +213,9 @@ static int run_holdout(cli *c, int64_t as_of, int64_t holdout_end,
         custscore_format_time(r.holdout_end, 1, d2, sizeof d2);
         fprintf(out, "holdout %s .. %s (%.2f %ss), %lld customers\n", d1, d2, r.holdout_length,
                 cli_unit_name(r.fit.unit), (long long)r.customers);
-        fprintf(out, "  purchases: actual %.0f, predicted %.1f (%+.1f%%); per customer MAE %.3f, "
-                     "RMSE %.3f, correlation %.3f\n",
+        fprintf(out,
+                "  purchases: actual %.0f, predicted %.1f (%+.1f%%); per customer MAE %.3f, "
+                "RMSE %.3f, correlation %.3f\n",
                 r.actual_total, r.predicted_total,
                 r.actual_total > 0 ? 100 * (r.predicted_total / r.actual_total - 1) : 0.0, r.mae,
                 r.rmse, r.correlation);
@@ -498,8 +500,8 @@ int cmd_clv(cli *c, int argc, char **argv)
             if (a.value && (!cli_parse_double(a.value, &o.margin) || o.margin == 0))
                 return cli_usage("clv: --margin is a nonzero number (profit / revenue)");
         } else if (cli_opt(&a, "--interval", &status)) {
-            if (a.value && (!cli_parse_double(a.value, &o.interval_level) ||
-                            o.interval_level < 0 || o.interval_level >= 1))
+            if (a.value && (!cli_parse_double(a.value, &o.interval_level) || o.interval_level < 0 ||
+                            o.interval_level >= 1))
                 return cli_usage("clv: --interval is a level in [0, 1), 0 for none");
         } else if (cli_opt(&a, "--draws", &status)) {
             if (a.value && (!cli_parse_int(a.value, &draws) || draws < 10 || draws > 100000))

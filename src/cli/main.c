@@ -26,6 +26,7 @@ static const cli_command commands[] = {
     {"churn", cmd_churn, "churn risk: train (window or --label), score, card"},
     {"fit", cmd_fit, "fit a lifetime-value model (bgnbd|mbgnbd|pnbd|gg); --holdout-end"},
     {"clv", cmd_clv, "discounted customer lifetime value with an interval"},
+    {"report", cmd_report, "self-contained HTML report for managers (charts, top customers)"},
     /* @@CLI_COMMANDS@@ */
 };
 

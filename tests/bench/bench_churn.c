@@ -151,7 +151,7 @@ static int bench_million(size_t n)
     tally t = {0};
     t0 = now();
     c0 = cpu();
-    rc = cs_churn_score_history(db, &h, &m, as_of, 0.3, 0.6, NULL, count_score, &t);
+    rc = cs_churn_score_history(db, &h, &m, as_of, 0.4, 0.7, true, NULL, count_score, &t);
     double score = now() - t0, score_cpu = cpu() - c0;
     if (rc) {
         fprintf(stderr, "score: %s\n", custscore_errmsg(db));

@@ -57,7 +57,8 @@ static void bench_cdnow(void)
 {
     const char *root = getenv("CUSTSCORE_SHARED_DATA");
     char path[1024];
-    snprintf(path, sizeof path, "%s/lifetimes-datasets/cdnow_customers_summary_with_transactions.csv",
+    snprintf(path, sizeof path,
+             "%s/lifetimes-datasets/cdnow_customers_summary_with_transactions.csv",
              root ? root : "../shared/data");
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -154,8 +155,8 @@ int main(int argc, char **argv)
            n, t_fit, bg.evaluations, bg.starts_agreeing, bg.starts);
     printf("     r %.4f (se %.4f) alpha %.4f (%.4f) a %.4f (%.4f) b %.4f (%.4f); true 0.243 "
            "4.414 0.793 2.426\n",
-           bg.param[0], bg.std_error[0], bg.param[1], bg.std_error[1], bg.param[2],
-           bg.std_error[2], bg.param[3], bg.std_error[3]);
+           bg.param[0], bg.std_error[0], bg.param[1], bg.std_error[1], bg.param[2], bg.std_error[2],
+           bg.param[3], bg.std_error[3]);
     t0 = now();
     if (custscore_gg_fit(&o, n, x, z, &gg, err, sizeof err) != 0) {
         printf("gg fit: %s\n", err);

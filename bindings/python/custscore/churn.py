@@ -158,13 +158,15 @@ class ChurnScore:
 def churn_options(method=None, window_days=0, label=None, label_positive=None, features=None,
                   behaviour=None, holdout=0.3, seed=1, l2=1.0, lookback_days=365.0,
                   complaint_days=90.0, rare_level=0.01, band_medium=0.0, band_high=0.0,
-                  model_name=None, btyd_model=None, survey_model=None, save=True):
+                  model_name=None, btyd_model=None, survey_model=None, save=True, clv=True):
     """custscore_churn_options from keyword arguments (and the objects to keep
     alive). @p method "window", "label", "btyd" or "btyd_alive" (None: label
     when @p label is given, else window; when scoring, the stored model's);
     @p features attribute names (a list or "a,b"; "*" for all);
     @p behaviour None (method's default), True or False; band thresholds 0
-    mean the stored model's / the defaults."""
+    mean the stored model's / the defaults; ``save=False`` trains without
+    storing; ``clv=False`` scores without looking up the CLV (no value at
+    risk)."""
     keep = []
     opt = _ffi.ChurnOptions()
     if method is not None:
@@ -189,6 +191,7 @@ def churn_options(method=None, window_days=0, label=None, label_positive=None, f
     opt.band_medium = float(band_medium)
     opt.band_high = float(band_high)
     opt.no_store = 0 if save else 1
+    opt.no_clv = 0 if clv else 1
     return opt, keep
 
 

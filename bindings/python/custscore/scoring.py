@@ -214,6 +214,26 @@ def store_score_all(store, as_of, rows=True, **options):
     return out
 
 
+def store_report_html(store, path, as_of, title=None, top=20, survey_model=None,
+                      csi_bootstrap=200, seed=1, max_points=1500, **score_args):
+    score, keep = score_options(**score_args)
+    opt = _ffi.ReportOptions()
+    opt.score = score
+    for name, value in (("title", title), ("survey_model", survey_model)):
+        if value is not None:
+            b = cstr(value, name)
+            keep.append(b)
+            setattr(opt, name, b)
+    opt.top = int(top)
+    opt.csi_bootstrap = int(csi_bootstrap)
+    opt.seed = int(seed)
+    opt.max_points = int(max_points)
+    with store._lock:
+        lib.custscore_report_html(store._h(), to_time(as_of, "as_of"), byref(opt),
+                                  _convert.path_arg(path))
+    del keep
+
+
 def store_snapshots(store) -> List[Any]:
     count = c_size_t()
     with store._lock:

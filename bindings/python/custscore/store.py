@@ -626,13 +626,15 @@ class Store:
         """SERVQUAL gaps from the store's responses (@p mapping
         "DIMENSION=EXP/PERC+...", None for the 22-item SQE/SQP instrument):
         a :class:`custscore.csi.ServqualResult`."""
-        return _csi().store_servqual(self, mapping, importance)
+        from . import instruments
+        return instruments.store_servqual(self, mapping, importance)
 
     def kano(self, mapping):
         """Kano analysis from the store's responses: @p mapping
         "FEATURE=FUNCTIONAL/DYSFUNCTIONAL,..." or a dict {feature:
         (functional, dysfunctional)}; a list of :class:`custscore.csi.KanoFeature`."""
-        return _csi().store_kano(self, mapping)
+        from . import instruments
+        return instruments.store_kano(self, mapping)
 
     # --- churn risk -----------------------------------------------------------------
     def churn_train(self, as_of, **options):
@@ -683,6 +685,18 @@ class Store:
         snapshot at @p since and the one at @p until (None: the latest),
         largest value at stake first: :class:`custscore.scoring.Change` rows."""
         return _scoring().store_changes(self, since, until)
+
+    def report_html(self, path, as_of, title=None, top=20, survey_model=None,
+                    csi_bootstrap=200, seed=1, max_points=1500, **score_options) -> None:
+        """Write the self-contained HTML report for managers (inline CSS and
+        SVG, no scripts) as of a date to @p path ("-": standard output),
+        atomically. Reads the store only. Parts that cannot be computed
+        (no model, no survey) get a note instead of failing. Options: the
+        title, rows of the top tables, the survey model, the satisfaction
+        bootstrap and its seed, points per scatter chart, and the scoring
+        options of :meth:`score_all`."""
+        _scoring().store_report_html(self, path, as_of, title, top, survey_model,
+                                     csi_bootstrap, seed, max_points, **score_options)
 
     # --- loyalty and retention ---------------------------------------------------
     def retention(self, as_of, period="month", max_periods=24, since=None) -> RetentionReport:

@@ -139,6 +139,9 @@ def test_window_model_card_and_scores(cdnow_copy):
         assert math.isclose(first.logit, first.logit_at_mean + sum(first.contributions.values()),
                             abs_tol=1e-9)
         assert len(first.reasons) <= 3
+        plain = store.churn("1998-03-31", clv=False)
+        assert [r.probability for r in plain] == [r.probability for r in rows]
+        assert not any(r.has_clv for r in plain)
         trial = store.churn_train("1998-03-31", window_days=60, save=False,
                                   model_name="trial")
         assert trial.window_days == 60

@@ -137,7 +137,7 @@ def test_out_of_memory_in_a_limited_process():
     code = r"""
 import array, resource, sys
 import custscore
-values = array.array('d', bytes(8 * 16 * 1024 * 1024))
+values = array.array('d', [0.0]) * (16 * 1024 * 1024)
 vm = 0
 for line in open('/proc/self/status'):
     if line.startswith('VmSize:'):

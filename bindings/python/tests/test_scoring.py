@@ -69,3 +69,20 @@ def test_score_to_pandas(cdnow_store):
     assert frame.shape[0] == 2357
     assert {"clv", "churn_probability", "band", "reason1", "value_quadrant"} <= set(frame)
     assert isinstance(frame.index, pd.Index)
+
+
+@requires("custscore_report_html")
+def test_report_html(cdnow_store, tmp_path):
+    out = tmp_path / "report.html"
+    with custscore.open(cdnow_store, readonly=True) as store:
+        store.report_html(out, "1997-09-30", title="CDNOW <test>", top=5, csi_bootstrap=0,
+                          max_points=200, bins=3)
+    html = out.read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "CDNOW &lt;test&gt;" in html and 'data-chart="whale"' in html
+    assert "<script" not in html.lower()
+    with custscore.open(cdnow_store, readonly=True) as store:
+        with pytest.raises(custscore.InvalidInput):
+            store.report_html(out, "1997-09-30", top=-1)
+        with pytest.raises(custscore.IOFailure):
+            store.report_html(tmp_path / "no" / "dir" / "r.html", "1997-09-30")

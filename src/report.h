@@ -1,0 +1,107 @@
+/*
+ * report.h: private to report.c (gathering the figures) and report_html.c
+ * (writing them as HTML). Nothing here leaves src/.
+ */
+#ifndef CUSTSCORE_REPORT_H
+#define CUSTSCORE_REPORT_H
+
+#include "internal.h"
+
+#define CS_REPORT_NOTE 512
+#define CS_REPORT_WHALE_POINTS 101
+
+/* One customer of the value-at-risk table. */
+typedef struct cs_report_top {
+    char *customer;
+    char *reason[CUSTSCORE_REASONS];
+    char *segment, *tier;
+    char band[8];
+    double probability, clv, value_at_risk;
+} cs_report_top;
+
+/* One customer of the changes table (the strings are owned copies). */
+typedef struct cs_report_change {
+    char *customer;
+    char *tier_before, *tier_after, *band_before, *band_after, *segment_before, *segment_after;
+    double value_at_stake;
+} cs_report_change;
+
+/* How many customers moved from one tier to another. */
+typedef struct cs_report_move {
+    int from, to; /* tier indexes; -1 when the name is not a tier of the options */
+    int64_t count;
+} cs_report_move;
+
+/* Everything the report shows, gathered in one run. */
+typedef struct cs_report {
+    custscore *db;
+    int64_t as_of, generated_at;
+    custscore_report_options opt;
+    const char *title;
+    char as_of_text[32];
+    char profit_window_text[64]; /* "12 months to 1997-09-30" or "all time" */
+    char horizon_text[64];       /* "12 months" */
+
+    /* custscore_score_all() */
+    custscore_score_info info;
+    int64_t buyers;
+    double revenue, cost;
+    /* Per customer, in key order (n of them). */
+    size_t n, cap;
+    double *profit, *clv, *churn, *satisfaction, *loyalty;
+    signed char *vq, *lq;
+    char clv_note[CS_REPORT_NOTE], churn_note[CS_REPORT_NOTE], sat_note[CS_REPORT_NOTE];
+    /* Tiers and segments. */
+    int n_tiers;
+    const char *tier_name[CUSTSCORE_MAX_TIERS];
+    int64_t tier_count[CUSTSCORE_MAX_TIERS];
+    double tier_profit[CUSTSCORE_MAX_TIERS];
+    size_t n_rules;                   /* segment rules; [n_rules] Others, [n_rules + 1] no purchase */
+    const custscore_segment_rule *rules;
+    int64_t *segment_count;           /* [n_rules + 2] */
+    double *segment_profit;           /* [n_rules + 2] */
+    /* Churn bands: low, medium, high. */
+    double band_value_at_risk[3];
+    double band_medium, band_high;
+    /* Value-at-risk table, largest first. */
+    size_t top_cap, n_top;
+    cs_report_top *top;
+    bool top_by_probability; /* no CLV: ranked by churn probability */
+
+    /* Whale curve. */
+    bool has_whale;
+    custscore_whale_summary whale;
+    double whale_x[CS_REPORT_WHALE_POINTS], whale_y[CS_REPORT_WHALE_POINTS];
+
+    /* Lifetime-value model (for the footer and notes). */
+    bool has_purchase_model;
+    custscore_fit_info purchase;
+
+    /* Satisfaction index. */
+    char survey_model[CUSTSCORE_MAX_KEY + 1];
+    custscore_csi_result *csi;
+    char csi_note[CS_REPORT_NOTE];
+
+    /* Churn model card. */
+    custscore_churn_card *card;
+
+    /* Changes between the two latest snapshots at or before as_of. */
+    bool has_changes;
+    int64_t changes_from, changes_to;
+    char changes_note[CS_REPORT_NOTE];
+    int64_t changed, tier_moved, tier_up, tier_down, band_moved, risk_up, risk_down,
+        segment_moved;
+    size_t n_moves, moves_cap;
+    cs_report_move *moves;
+    size_t n_changes;
+    cs_report_change *changes;
+
+    /* Cohort retention. */
+    custscore_retention *retention;
+    char retention_note[CS_REPORT_NOTE];
+} cs_report;
+
+/* report_html.c: the whole document into @b. */
+void cs_report_render(const cs_report *r, cs_buf *b);
+
+#endif

@@ -1675,7 +1675,8 @@ CUSTSCORE_API int custscore_survey_model_template(const char *name, custscore_su
 
 /**
  * Parse a model in the text format (docs/survey-model-format.md).
- * @param text, size   the text (need not be NUL-terminated)
+ * @param text         the text (need not be NUL-terminated)
+ * @param size         its length in bytes
  * @param source_name  used in messages (e.g. the file name); NULL gives "<model>"
  * @param errbuf       receives "source:line:column: reason" on ::CUSTSCORE_EINVAL
  * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_ENOMEM.
@@ -1906,6 +1907,7 @@ typedef struct custscore_csi_result {
     const char *const *item_names;      /**< [p] */
     const int *item_construct;          /**< [p] construct of each item */
     const char *const *construct_names; /**< [k] */
+    const int *paths;                   /**< [k * k] 1 where the model has the path from -> to */
     size_t target;                      /**< index of the target construct */
     const char *nps_item;               /**< NPS item or NULL */
     custscore_pls_scheme scheme;        /**< scheme used */

@@ -705,8 +705,14 @@ int cs_churn_train_history(custscore *db, const cs_history *h, int64_t as_of,
         rc = cs_churn_ctx_satisfaction(&t.ctx, t.s.survey_model, &m->survey_model);
     if (rc == 0)
         rc = cs_train_rows(&t, as_of_day);
-    for (size_t k = 0; rc == 0 && k < t.n_names; k++)
+    for (size_t k = 0; rc == 0 && k < t.n_names; k++) {
         rc = cs_churn_ctx_add_attribute(&t.ctx, t.names[k]);
+        ptrdiff_t a = rc ? -1 : cs_churn_ctx_find_attribute(&t.ctx, t.names[k]);
+        if (a >= 0 && t.ctx.attr[a].values.n_numbers + t.ctx.attr[a].values.n_texts == 0)
+            rc = cs_error(db, CUSTSCORE_EINVAL,
+                          "churn options: features: no customer has the attribute \"%s\"",
+                          t.names[k]);
+    }
     if (rc == 0 && m->behaviour) {
         rc = cs_churn_median_gap(h, ref_day, &m->prior_gap_days);
         if (rc)

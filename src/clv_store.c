@@ -90,10 +90,10 @@ int custscore_clv_each(custscore *db, int64_t as_of, const custscore_clv_options
         return rc;
     custscore_clv_options o;
     cs_clv_plan plan;
-    char err[CS_ERRMSG_SIZE];
+    char err[CS_ERRMSG_SIZE] = "";
     rc = cs_clv_options_resolve(options, pm.unit, margin, &o, &plan, err, sizeof err);
     if (rc)
-        return cs_error(db, rc, "%s", err);
+        return cs_error(db, rc, "%s", err[0] ? err : custscore_errstr(rc));
     if (options && options->margin != 0.0)
         from_costs = false;
     cs_history h;
@@ -128,7 +128,7 @@ int custscore_clv_each(custscore *db, int64_t as_of, const custscore_clv_options
     double total;
     rc = cs_clv_compute(&pm, &sm, &plan, m, x, t_x, T, z, &out, &total, err, sizeof err);
     if (rc) {
-        rc = cs_error(db, rc, "%s", err);
+        rc = cs_error(db, rc, "%s", err[0] ? err : custscore_errstr(rc));
         goto done;
     }
     cs_clv_info_fill(info, &pm, &sm, &o, &plan, as_of, (int64_t)m, total, from_costs);
@@ -180,10 +180,10 @@ int custscore_clv_one(custscore *db, const char *customer, int64_t as_of,
         return rc;
     custscore_clv_options o;
     cs_clv_plan plan;
-    char err[CS_ERRMSG_SIZE];
+    char err[CS_ERRMSG_SIZE] = "";
     rc = cs_clv_options_resolve(options, pm.unit, margin, &o, &plan, err, sizeof err);
     if (rc)
-        return cs_error(db, rc, "%s", err);
+        return cs_error(db, rc, "%s", err[0] ? err : custscore_errstr(rc));
     if (options && options->margin != 0.0)
         from_costs = false;
     custscore_summary s;
@@ -210,7 +210,7 @@ int custscore_clv_one(custscore *db, const char *customer, int64_t as_of,
     rc = cs_clv_compute(&pm, &sm, &plan, 1, &x, &tx, &T, &z, &out, &total, err, sizeof err);
     if (rc) {
         cs_clv_plan_free(&plan);
-        return cs_error(db, rc, "%s", err);
+        return cs_error(db, rc, "%s", err[0] ? err : custscore_errstr(rc));
     }
     row->customer = s.customer;
     row->x = s.x;
@@ -245,10 +245,10 @@ int custscore_holdout(custscore *db, int64_t calibration_end, int64_t holdout_en
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_holdout: report is NULL");
     memset(report, 0, sizeof *report);
     custscore_fit_options o;
-    char err[CS_ERRMSG_SIZE];
+    char err[CS_ERRMSG_SIZE] = "";
     int rc = cs_fit_options_check(options, &o, err, sizeof err);
     if (rc)
-        return cs_error(db, rc, "%s", err);
+        return cs_error(db, rc, "%s", err[0] ? err : custscore_errstr(rc));
     if (o.model == CUSTSCORE_MODEL_GG)
         return cs_error(db, CUSTSCORE_EINVAL,
                         "compares purchase counts; choose a purchase model, not gg");
@@ -298,7 +298,7 @@ int custscore_holdout(custscore *db, int64_t calibration_end, int64_t holdout_en
     }
     rc = custscore_btyd_fit(&o, m, x, t_x, T, NULL, &report->fit, err, sizeof err);
     if (rc) {
-        rc = cs_error(db, rc, "%s", err);
+        rc = cs_error(db, rc, "%s", err[0] ? err : custscore_errstr(rc));
         goto done;
     }
     report->fit.as_of = calibration_end;

@@ -91,6 +91,7 @@ void custscore_csi_result_free(custscore_csi_result *r)
     cs_free((void *)r->item_names);
     cs_free((void *)r->construct_names);
     cs_free((void *)r->item_construct);
+    cs_free((void *)r->paths);
     cs_free((char *)r->model);
     cs_free((char *)r->nps_item);
     csi_estimate_free(&r->overall);
@@ -632,7 +633,9 @@ int custscore_csi_fit(const custscore_survey_model *model, const double *data, s
     r->item_names = (const char *const *)inames;
     r->construct_names = (const char *const *)cnames;
     r->item_construct = ic;
-    if (!r->model || !inames || !cnames || !ic) {
+    int *rpaths = cs_mallocarray(k * k, sizeof(int));
+    r->paths = rpaths;
+    if (!r->model || !inames || !cnames || !ic || !rpaths) {
         rc = CUSTSCORE_ENOMEM;
         goto done;
     }
@@ -647,6 +650,7 @@ int custscore_csi_fit(const custscore_survey_model *model, const double *data, s
             goto done;
         }
     }
+    memcpy(rpaths, d.paths, k * k * sizeof(int));
     for (size_t c = 0; c < k; c++)
         if (!(cnames[c] = cs_strdup(m->constructs[c].name))) {
             rc = CUSTSCORE_ENOMEM;

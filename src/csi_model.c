@@ -586,8 +586,8 @@ int custscore_survey_model_save(custscore *db, const custscore_survey_model *m)
     if (rc == 0 && (!old || strcmp(old, text) != 0)) {
         sqlite3_stmt *st = NULL;
         rc = cs_prepare(db,
-                        "INSERT INTO model(name, fitted_at, as_of, unit, params, n)"
-                        " VALUES (?1, ?2, 0, 'none', ?3, 0)",
+                        "INSERT INTO model(name, fitted_at, as_of, unit, params, n, info)"
+                        " VALUES (?1, ?2, 0, 'none', ?3, 0, '{\"family\":\"survey\"}')",
                         &st);
         if (rc == 0) {
             sqlite3_bind_text(st, 1, row, -1, SQLITE_STATIC);

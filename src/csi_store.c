@@ -311,9 +311,16 @@ static int csi_save_fit(custscore *db, const custscore_survey_model *model,
         csi_json_number(&b, r->overall.weights[i]);
     }
     cs_buf_puts(&b, "}}");
+    /* The info column is JSON for every model row (other modules query it
+     * with json_extract). */
+    cs_buf info;
+    cs_buf_init(&info);
+    cs_buf_puts(&info, "{\"family\":\"csi\",\"message\":");
+    csi_json_string(&info, r->overall.message ? r->overall.message : "");
+    cs_buf_puts(&info, "}");
     char *name = NULL;
     size_t n = strlen("csi:") + strlen(model->name) + 1;
-    if (!b.failed)
+    if (!b.failed && !info.failed)
         name = cs_malloc(n);
     int rc = CUSTSCORE_OK;
     if (!name) {
@@ -331,7 +338,7 @@ static int csi_save_fit(custscore *db, const custscore_survey_model *model,
             sqlite3_bind_int64(st, 3, as_of);
             sqlite3_bind_text(st, 4, b.data, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 5, (int64_t)r->overall.n);
-            sqlite3_bind_text(st, 6, r->overall.message, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 6, info.data, -1, SQLITE_STATIC);
             int s = sqlite3_step(st);
             if (s != SQLITE_DONE)
                 rc = cs_sqlite_error(db, s, "saving the index");
@@ -340,6 +347,7 @@ static int csi_save_fit(custscore *db, const custscore_survey_model *model,
     }
     cs_free(name);
     cs_buf_free(&b);
+    cs_buf_free(&info);
     return rc;
 }
 
@@ -499,6 +507,22 @@ int custscore_csi_compute(custscore *db, const custscore_survey_model *model,
             cs_error(db, CUSTSCORE_ENOTFOUND, "csi: no survey responses to the items of model %s%s",
                      model->name, o.from || o.to ? " in the period asked" : "");
         goto done;
+    }
+    /* An item nobody answered is a mapping mistake, not a missing answer. */
+    for (size_t j = 0; j < model->n_items; j++) {
+        size_t answers = 0;
+        for (size_t r = 0; r < rm.n_rows && answers == 0; r++)
+            answers += !isnan(rm.data[r * rm.n_cols + j]);
+        if (answers == 0) {
+            const cs_survey_item *it = &model->items[j];
+            rc = cs_error(db, CUSTSCORE_EINVAL,
+                          "csi: item %s (construct %s) is not among the survey responses%s; map "
+                          "the items with --items %s=ITEM+ITEM",
+                          it->name, model->constructs[it->construct].name,
+                          o.from || o.to ? " of the period asked" : "",
+                          model->constructs[it->construct].name);
+            goto done;
+        }
     }
     if (o.by != CUSTSCORE_CSI_BY_NONE) {
         labels = cs_calloc(rm.n_rows, sizeof(char *));

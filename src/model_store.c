@@ -166,10 +166,10 @@ int custscore_fit(custscore *db, int64_t as_of, const custscore_fit_options *opt
         return CUSTSCORE_EINVAL;
     cs_clear_error(db);
     custscore_fit_options o;
-    char err[CS_ERRMSG_SIZE];
+    char err[CS_ERRMSG_SIZE] = "";
     int rc = cs_fit_options_check(options, &o, err, sizeof err);
     if (rc)
-        return cs_error(db, rc, "%s", err);
+        return cs_error(db, rc, "%s", err[0] ? err : custscore_errstr(rc));
     if (!o.no_store) {
         rc = cs_check_writable(db);
         if (rc)
@@ -230,7 +230,8 @@ int custscore_fit(custscore *db, int64_t as_of, const custscore_fit_options *opt
     else
         info->n_excluded += (int64_t)(n - m);
     if (rc) {
-        rc = cs_error(db, rc, "%s as of %s: %s", info->name, date, err);
+        rc = cs_error(db, rc, "%s as of %s: %s", info->name, date,
+                      err[0] ? err : custscore_errstr(rc));
         goto done;
     }
     if (!o.no_store)

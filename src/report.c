@@ -130,9 +130,10 @@ static int cs_report_row(const custscore_score *s, void *payload)
         r->tier_count[v->tier]++;
         r->tier_profit[v->tier] += v->profit;
     }
-    size_t seg = v->first == 0                                              ? r->n_rules + 1
-                 : v->segment_index >= 0 && (size_t)v->segment_index < r->n_rules ? (size_t)v->segment_index
-                                                                          : r->n_rules;
+    size_t seg = v->first == 0 ? r->n_rules + 1
+                 : v->segment_index >= 0 && (size_t)v->segment_index < r->n_rules
+                     ? (size_t)v->segment_index
+                     : r->n_rules;
     r->segment_count[seg]++;
     r->segment_profit[seg] += v->profit;
     if (isfinite(s->churn_probability) && isfinite(s->value_at_risk)) {
@@ -150,8 +151,9 @@ static int cs_report_row(const custscore_score *s, void *payload)
 static bool cs_report_latest_survey(custscore *db, char *name, size_t size)
 {
     sqlite3_stmt *st;
-    if (cs_prepare(db, "SELECT substr(name, 8) FROM model WHERE name LIKE 'survey:%'"
-                       " ORDER BY fitted_at DESC, id DESC LIMIT 1",
+    if (cs_prepare(db,
+                   "SELECT substr(name, 8) FROM model WHERE name LIKE 'survey:%'"
+                   " ORDER BY fitted_at DESC, id DESC LIMIT 1",
                    &st)) {
         cs_clear_error(db);
         return false;
@@ -175,10 +177,10 @@ static int cs_report_csi(cs_report *r)
     custscore *db = r->db;
     if (!r->survey_model[0]) {
         snprintf(r->csi_note, sizeof r->csi_note,
-                 "No survey model is stored. Import survey answers (custscore import responses "
-                 "FILE --wide --customer COL --date COL) and compute the index once with "
-                 "custscore csi --model ecsi|acsi|FILE, which saves the model; then run this "
-                 "report again.");
+                 "No survey model is stored. Import survey answers with `custscore import "
+                 "responses FILE --wide --customer COL --date COL` and compute the index once "
+                 "with `custscore csi --model ecsi|acsi|FILE`, which saves the model; then run "
+                 "this report again.");
         return CUSTSCORE_OK;
     }
     custscore_survey_model *model = NULL;
@@ -187,8 +189,8 @@ static int cs_report_csi(cs_report *r)
         return rc;
     if (rc) {
         snprintf(r->csi_note, sizeof r->csi_note,
-                 "Survey model '%s' is not available (%s). Save one with custscore csi --model "
-                 "ecsi|acsi|FILE.",
+                 "Survey model '%s' is not available (%s). Save one with `custscore csi --model "
+                 "ecsi|acsi|FILE`.",
                  r->survey_model, custscore_errmsg(db));
         cs_clear_error(db);
         return CUSTSCORE_OK;
@@ -204,7 +206,7 @@ static int cs_report_csi(cs_report *r)
     if (rc == CUSTSCORE_ENOTFOUND) {
         snprintf(r->csi_note, sizeof r->csi_note,
                  "No survey answers to the items of model '%s' on or before %s. Import them "
-                 "with custscore import responses FILE --wide --customer COL --date COL.",
+                 "with `custscore import responses FILE --wide --customer COL --date COL`.",
                  r->survey_model, r->as_of_text);
         cs_clear_error(db);
         custscore_csi_result_free(r->csi);
@@ -212,8 +214,8 @@ static int cs_report_csi(cs_report *r)
         return CUSTSCORE_OK;
     }
     if (rc && rc != CUSTSCORE_ENOCONV) {
-        snprintf(r->csi_note, sizeof r->csi_note, "The satisfaction index could not be computed: %s",
-                 custscore_errmsg(db));
+        snprintf(r->csi_note, sizeof r->csi_note,
+                 "The satisfaction index could not be computed: %s", custscore_errmsg(db));
         cs_clear_error(db);
         custscore_csi_result_free(r->csi);
         r->csi = NULL;
@@ -256,7 +258,7 @@ static int cs_report_change_row(const custscore_change *ch, void *payload)
         int from = cs_report_tier_index(r, ch->before.tier);
         int to = cs_report_tier_index(r, ch->after.tier);
         if (from >= 0 && to >= 0)
-            r->tier_up += to < from, r->tier_down += to > from;
+            r->tier_up += to<from, r->tier_down += to> from;
         size_t m = 0;
         while (m < r->n_moves && !(r->moves[m].from == from && r->moves[m].to == to))
             m++;
@@ -316,8 +318,8 @@ static int cs_report_changes(cs_report *r)
     if (n_pick < 2) {
         snprintf(r->changes_note, sizeof r->changes_note,
                  "%s saved score snapshot%s at or before %s: changes need two. Save one per run "
-                 "with custscore score --as-of DATE (e.g. each night or month); the next report "
-                 "then shows who moved tier, segment or risk band.",
+                 "with `custscore score --as-of DATE` (e.g. each night or month); the next "
+                 "report then shows who moved tier, segment or risk band.",
                  n_pick ? "Only one" : "No", n_pick ? "" : "s", r->as_of_text);
         return CUSTSCORE_OK;
     }
@@ -408,11 +410,10 @@ static int cs_report_options(custscore *db, const custscore_report_options *opti
     if (o->top == 0)
         o->top = 20;
     if (o->top < 1 || o->top > 10000)
-        return cs_error(db, CUSTSCORE_EINVAL, "report options: top: %d: must be 1..10000",
-                        o->top);
+        return cs_error(db, CUSTSCORE_EINVAL, "report options: top: %d: must be 1..10000", o->top);
     if (o->csi_bootstrap < 0 || o->csi_bootstrap > 10000)
-        return cs_error(db, CUSTSCORE_EINVAL,
-                        "report options: csi_bootstrap: %d: must be 0..10000", o->csi_bootstrap);
+        return cs_error(db, CUSTSCORE_EINVAL, "report options: csi_bootstrap: %d: must be 0..10000",
+                        o->csi_bootstrap);
     if (o->max_points == 0)
         o->max_points = 1500;
     if (o->title && !cs_utf8_valid(o->title, strlen(o->title)))
@@ -492,8 +493,8 @@ static int cs_report_collect(cs_report *r)
 
     /* The whale curve of the collected profits. */
     if (r->n > 0) {
-        rc = custscore_whale_curve(r->profit, r->n, CS_REPORT_WHALE_POINTS, r->whale_x,
-                                   r->whale_y, &r->whale);
+        rc = custscore_whale_curve(r->profit, r->n, CS_REPORT_WHALE_POINTS, r->whale_x, r->whale_y,
+                                   &r->whale);
         if (rc)
             return cs_error(db, rc, "report: whale curve: %s", custscore_errstr(rc));
         r->has_whale = r->whale.total_profit > 0;
@@ -514,7 +515,7 @@ static int cs_report_collect(cs_report *r)
     if (r->retention->n_cohorts == 0)
         snprintf(r->retention_note, sizeof r->retention_note,
                  "No purchases on or before %s, so there are no cohorts yet. Import orders with "
-                 "custscore import orders FILE.",
+                 "`custscore import orders FILE`.",
                  r->as_of_text);
 
     rc = cs_report_csi(r);

@@ -56,10 +56,10 @@ typedef struct cs_report {
     const char *tier_name[CUSTSCORE_MAX_TIERS];
     int64_t tier_count[CUSTSCORE_MAX_TIERS];
     double tier_profit[CUSTSCORE_MAX_TIERS];
-    size_t n_rules;                   /* segment rules; [n_rules] Others, [n_rules + 1] no purchase */
+    size_t n_rules; /* segment rules; [n_rules] Others, [n_rules + 1] no purchase */
     const custscore_segment_rule *rules;
-    int64_t *segment_count;           /* [n_rules + 2] */
-    double *segment_profit;           /* [n_rules + 2] */
+    int64_t *segment_count; /* [n_rules + 2] */
+    double *segment_profit; /* [n_rules + 2] */
     /* Churn bands: low, medium, high. */
     double band_value_at_risk[3];
     double band_medium, band_high;
@@ -89,8 +89,7 @@ typedef struct cs_report {
     bool has_changes;
     int64_t changes_from, changes_to;
     char changes_note[CS_REPORT_NOTE];
-    int64_t changed, tier_moved, tier_up, tier_down, band_moved, risk_up, risk_down,
-        segment_moved;
+    int64_t changed, tier_moved, tier_up, tier_down, band_moved, risk_up, risk_down, segment_moved;
     size_t n_moves, moves_cap;
     cs_report_move *moves;
     size_t n_changes;
@@ -103,5 +102,31 @@ typedef struct cs_report {
 
 /* report_html.c: the whole document into @b. */
 void cs_report_render(const cs_report *r, cs_buf *b);
+
+/* report_html.c: formatting and building blocks of the sections. */
+void cs_rp_int(char *out, size_t size, int64_t v);    /* 1,234,567 */
+void cs_rp_money(char *out, size_t size, double v);   /* 12.3M, 123,456, 12.34 */
+void cs_rp_pct(char *out, size_t size, double share); /* 38%, 4.2% */
+void cs_rp_date(char *out, size_t size, int64_t t);   /* YYYY-MM-DD */
+/* Escaped text in which `...` spans become <code>. */
+void cs_rp_text(cs_buf *b, const char *s);
+/* A part that could not be computed: its figure (data-chart @id) with a note. */
+void cs_rp_missing(cs_buf *b, const char *id, const char *title, const char *note, bool wide);
+void cs_rp_band(cs_buf *b, const char *band);
+/* Sorted copy of the finite values of v[0..n) (*m of them); NULL when out of memory. */
+double *cs_rp_sorted_finite(const double *v, size_t n, size_t *m);
+
+/* report_value.c, report_loyalty.c: one section's figures each. */
+void cs_rp_whale(const cs_report *r, cs_buf *b);
+void cs_rp_pyramid(const cs_report *r, cs_buf *b);
+void cs_rp_segments(const cs_report *r, cs_buf *b);
+void cs_rp_clv(const cs_report *r, cs_buf *b);
+void cs_rp_value_matrix(const cs_report *r, cs_buf *b);
+void cs_rp_churn(const cs_report *r, cs_buf *b);
+void cs_rp_churn_top(const cs_report *r, cs_buf *b);
+void cs_rp_ipm(const cs_report *r, cs_buf *b);
+void cs_rp_loyalty(const cs_report *r, cs_buf *b);
+void cs_rp_changes(const cs_report *r, cs_buf *b);
+void cs_rp_retention(const cs_report *r, cs_buf *b);
 
 #endif

@@ -156,10 +156,11 @@ static void cs_figure_open(cs_buf *b, const char *id, const char *title, double 
 {
     cs_buf_printf(b, "<figure class=\"chart\" data-chart=\"%s\"><figcaption>", id);
     cs_buf_html(b, title);
-    cs_buf_printf(b,
-                  "</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-                  "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"",
-                  w, h, w, h);
+    cs_buf_printf(
+        b,
+        "</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+        "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"",
+        w, h, w, h);
     cs_buf_html(b, title);
     cs_buf_puts(b, "\">");
 }
@@ -265,8 +266,7 @@ void cs_svg_line(cs_buf *b, const cs_chart_line *c)
     cs_figure_open(b, c->id, c->title, CS_W, CS_H);
     cs_draw_axes(b, &a, c->x_label, c->y_label, c->x_percent, c->y_percent);
     if (a.y0 < 0)
-        cs_buf_printf(b,
-                      "<line class=\"zero\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+        cs_buf_printf(b, "<line class=\"zero\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
                       CS_ML, cs_py(&a, 0), CS_W - CS_MR, cs_py(&a, 0));
     cs_buf_puts(b, "<polyline class=\"series\" points=\"");
     for (size_t i = 0; i < c->n; i++)
@@ -285,7 +285,8 @@ void cs_svg_line(cs_buf *b, const cs_chart_line *c)
 
 void cs_svg_bars(cs_buf *b, const cs_chart_bars *c)
 {
-    double row = 24, w = CS_W, label_w = 170;
+    /* Room on the right for the value text, more when it is annotated. */
+    double row = 24, w = CS_W, label_w = 170, right = c->annotation ? 250 : 90;
     double h = CS_MT + row * (double)c->n + 24;
     double max = 0, min = 0;
     for (size_t i = 0; i < c->n; i++) {
@@ -297,19 +298,19 @@ void cs_svg_bars(cs_buf *b, const cs_chart_bars *c)
     if (max <= min)
         max = min + 1;
     cs_figure_open(b, c->id, c->title, w, h);
-    double x_zero = label_w + (0 - min) / (max - min) * (w - label_w - 90);
+    double x_zero = label_w + (0 - min) / (max - min) * (w - label_w - right);
     for (size_t i = 0; i < c->n; i++) {
         double y = CS_MT + row * (double)i;
         double v = isfinite(c->value[i]) ? c->value[i] : 0;
-        double x_v = label_w + (v - min) / (max - min) * (w - label_w - 90);
+        double x_v = label_w + (v - min) / (max - min) * (w - label_w - right);
         double x = v >= 0 ? x_zero : x_v, bw = fabs(x_v - x_zero);
         cs_buf_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
                       label_w - 8, y + row * 0.65);
         cs_buf_html(b, c->label[i]);
-        cs_buf_printf(b, "</text><rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                         "height=\"%.1f\"><title>",
-                      v < 0 ? "bar neg" : "bar", x, y + 3, bw < 0.5 && v != 0 ? 0.5 : bw,
-                      row - 6);
+        cs_buf_printf(b,
+                      "</text><rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                      "height=\"%.1f\"><title>",
+                      v < 0 ? "bar neg" : "bar", x, y + 3, bw < 0.5 && v != 0 ? 0.5 : bw, row - 6);
         cs_buf_html(b, c->label[i]);
         char t[32];
         cs_fmt_num(t, sizeof t, v);
@@ -334,15 +335,14 @@ void cs_svg_heatmap(cs_buf *b, const cs_chart_heatmap *c)
         w = 320;
     cs_figure_open(b, c->id, c->title, w, h);
     for (size_t k = 0; k < c->cols; k++) {
-        cs_buf_printf(b,
-                      "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s%zu</text>",
-                      left + cell_w * ((double)k + 0.5), top - 8, c->col_prefix ? c->col_prefix : "",
-                      k);
+        cs_buf_printf(
+            b, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s%zu</text>",
+            left + cell_w * ((double)k + 0.5), top - 8, c->col_prefix ? c->col_prefix : "", k);
     }
     for (size_t r = 0; r < c->rows; r++) {
         double y = top + cell_h * (double)r;
-        cs_buf_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", left - 6,
-                      y + cell_h * 0.7);
+        cs_buf_printf(b, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
+                      left - 6, y + cell_h * 0.7);
         cs_buf_html(b, c->row_label[r]);
         cs_buf_puts(b, "</text>");
         for (size_t k = 0; k < c->cols; k++) {
@@ -403,7 +403,10 @@ void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c)
         a.x1 = a.x0 + 1;
     if (a.y1 <= a.y0)
         a.y1 = a.y0 + 1;
-    double padx = (a.x1 - a.x0) * 0.04, pady = (a.y1 - a.y0) * 0.04;
+    /* Labelled points get more room, so that they stay clear of the
+     * quadrant names in the corners. */
+    double pad = c->point_label ? 0.15 : 0.04;
+    double padx = (a.x1 - a.x0) * pad, pady = (a.y1 - a.y0) * pad;
     a.x0 -= padx;
     a.x1 += padx;
     a.y0 -= pady;
@@ -439,8 +442,7 @@ void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c)
         cs_fmt_num(tx, sizeof tx, c->x[i]);
         cs_fmt_num(ty, sizeof ty, c->y[i]);
         cs_buf_printf(b, ": %s, %s</title></circle>", tx, ty);
-        cs_buf_printf(b,
-                      "<text class=\"plabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
+        cs_buf_printf(b, "<text class=\"plabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
                       left ? px - 10 : px + 10, py + 4, left ? "end" : "start");
         cs_buf_html(b, label);
         cs_buf_puts(b, "</text>");
@@ -475,8 +477,7 @@ void cs_svg_pyramid(cs_buf *b, const cs_chart_pyramid *c)
                       i, x + 8, y, x + bw - 8, y, x + bw, y + row - 4, x, y + row - 4);
         cs_buf_html(b, c->name[i]);
         cs_buf_puts(b, "</title></polygon>");
-        cs_buf_printf(b,
-                      "<text class=\"tiername\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+        cs_buf_printf(b, "<text class=\"tiername\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
                       x + bw / 2, y + row * 0.58);
         cs_buf_html(b, c->name[i]);
         cs_buf_puts(b, "</text>");

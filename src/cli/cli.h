@@ -133,6 +133,11 @@ int cmd_churn(cli *c, int argc, char **argv);
 int cmd_fit(cli *c, int argc, char **argv);
 int cmd_clv(cli *c, int argc, char **argv);
 int cmd_report(cli *c, int argc, char **argv);
+/* The demo's pipeline after the import (demo_pipeline.c): models, scores, report. */
+int demo_pipeline(cli *c, int64_t as_of);
+int cmd_csi(cli *c, int argc, char **argv);
+int cmd_servqual(cli *c, int argc, char **argv);
+int cmd_kano(cli *c, int argc, char **argv);
 /* @@CLI_COMMAND_DECLS@@ */
 
 #endif

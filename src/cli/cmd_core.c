@@ -432,6 +432,10 @@ int cmd_demo(cli *c, int argc, char **argv)
            d.revenue, d.customers ? d.revenue / (double)d.customers : 0.0);
     for (int k = 0; k < 5 && d.top_key[k]; k++)
         printf("     %-8s %10.2f\n", d.top_key[k], d.top_revenue[k]);
+    /* Models, the satisfaction index, two snapshots and the report. */
+    status = demo_pipeline(c, as_of);
+    if (status)
+        return status;
     /* @@DEMO_STEPS@@ */
     printf("\nNext: custscore --db %s summary --as-of 1997-09-30 --unit week --out summary.csv\n",
            c->db_path);

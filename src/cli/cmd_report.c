@@ -57,8 +57,8 @@ int cmd_report(cli *c, int argc, char **argv)
                 return cli_usage("--seed takes a number >= 0");
             opt.seed = (uint64_t)v;
         } else if (cli_opt(&a, "--horizon", &status)) {
-            if (a.value && !cli_parse_duration(a.value, &opt.score.clv.horizon,
-                                               &opt.score.clv.horizon_unit))
+            if (a.value &&
+                !cli_parse_duration(a.value, &opt.score.clv.horizon, &opt.score.clv.horizon_unit))
                 return CLI_EXIT_USAGE;
         } else if (cli_opt(&a, "--discount", &status)) {
             if (a.value && !cli_parse_double(a.value, &opt.score.clv.discount_rate))

@@ -82,8 +82,10 @@ int demo_pipeline(cli *c, int64_t as_of)
         return status;
 
     /* 4. Satisfaction: the ECSI template on the bundled survey, with the
-     * 0-10 RECOMMEND item for the NPS; saving stores the model and its
-     * index weights, which the per-customer satisfaction then uses. */
+     * 0-10 RECOMMEND item for the NPS, saved with the data so that scoring
+     * and the report use it. (Only the model is saved, not the index
+     * weights: csi_options.save writes a model row whose info is not JSON,
+     * which custscore_model_load(db, NULL, ..) then trips over.) */
     printf("\n4. Satisfaction index: ECSI model on the bundled survey (model saved)\n");
     custscore_survey_model *model = NULL;
     rc = custscore_survey_model_template("ecsi", &model);
@@ -97,12 +99,18 @@ int demo_pipeline(cli *c, int64_t as_of)
     so.bootstrap = 200;
     so.seed = 1;
     so.to = as_of;
-    so.save = 1;
     custscore_csi_result *csi = NULL;
     rc = custscore_csi_compute(db, model, &so, &csi);
+    if (rc == 0 || rc == CUSTSCORE_ENOCONV) {
+        int src = custscore_survey_model_save(db, model);
+        if (src) {
+            custscore_csi_result_free(csi);
+            custscore_survey_model_free(model);
+            return cli_fail(c, src, "demo: saving the survey model");
+        }
+    }
     custscore_survey_model_free(model);
-    double csi_index = NAN, csi_low = NAN, csi_high = NAN, nps = NAN, nps_low = NAN,
-           nps_high = NAN;
+    double csi_index = NAN, csi_low = NAN, csi_high = NAN, nps = NAN, nps_low = NAN, nps_high = NAN;
     if (rc == 0 || rc == CUSTSCORE_ENOCONV) {
         const custscore_csi_estimate *e = &csi->overall;
         csi_index = e->index;
@@ -120,8 +128,9 @@ int demo_pipeline(cli *c, int64_t as_of)
         }
         for (size_t i = 0; i < e->n_drivers && i < 2; i++)
             printf("   %s driver: %s (importance %.2f, performance %.1f)\n",
-                   i == 0 ? "weakest important" : "next", csi->construct_names[e->drivers[i].construct],
-                   e->drivers[i].importance, e->drivers[i].performance);
+                   i == 0 ? "weakest important" : "next",
+                   csi->construct_names[e->drivers[i].construct], e->drivers[i].importance,
+                   e->drivers[i].performance);
         custscore_csi_result_free(csi);
     } else if ((status = demo_warn(c, rc, "satisfaction index"))) {
         return status;
@@ -172,8 +181,7 @@ int demo_pipeline(cli *c, int64_t as_of)
     if (isfinite(nps))
         printf("; NPS %+.0f (%+.0f to %+.0f)", nps, nps_low, nps_high);
     if (isfinite(auc))
-        printf("%schurn model AUC %.3f", isfinite(csi_index) || isfinite(nps) ? "; " : "   ",
-               auc);
+        printf("%schurn model AUC %.3f", isfinite(csi_index) || isfinite(nps) ? "; " : "   ", auc);
     printf("\n   value matrix: %lld value, %lld potential, %lld maintain, %lld low value\n",
            (long long)info.value_quadrant_count[CUSTSCORE_VQ_VALUE],
            (long long)info.value_quadrant_count[CUSTSCORE_VQ_POTENTIAL],

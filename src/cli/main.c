@@ -27,6 +27,9 @@ static const cli_command commands[] = {
     {"fit", cmd_fit, "fit a lifetime-value model (bgnbd|mbgnbd|pnbd|gg); --holdout-end"},
     {"clv", cmd_clv, "discounted customer lifetime value with an interval"},
     {"report", cmd_report, "self-contained HTML report for managers (charts, top customers)"},
+    {"csi", cmd_csi, "satisfaction index 0-100, NPS, importance-performance (--by quarter)"},
+    {"servqual", cmd_servqual, "SERVQUAL gaps per item, dimension and overall"},
+    {"kano", cmd_kano, "Kano categories and better/worse coefficients per feature"},
     /* @@CLI_COMMANDS@@ */
 };
 

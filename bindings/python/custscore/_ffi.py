@@ -181,7 +181,7 @@ def _check_none(result, func, args):
 
 # ---------------------------------------------------------------------------
 # The declarations: (name, restype, argtypes, errcheck). One line per C
-# function of include/custscore.h, in the header's order.
+# function of include/custscore.h, grouped by the header's sections.
 
 _H = HandleP
 _S = c_char_p

@@ -436,7 +436,7 @@ class CsiResult(Structure):
     _c_name_ = "custscore_csi_result"
     _fields_ = [("model", c_char_p), ("n_items", c_size_t), ("n_constructs", c_size_t),
                 ("item_names", POINTER(c_char_p)), ("item_construct", c_int_p),
-                ("construct_names", POINTER(c_char_p)), ("target", c_size_t),
+                ("construct_names", POINTER(c_char_p)), ("paths", c_int_p), ("target", c_size_t),
                 ("nps_item", c_char_p), ("scheme", c_int), ("overall", CsiEstimate),
                 ("n_groups", c_size_t), ("groups", POINTER(CsiEstimate))]
 

@@ -503,6 +503,7 @@ class CsiResult:
     item_names: List[str]
     item_construct: List[int]
     construct_names: List[str]
+    model_paths: List[List[int]]  #: k x k, 1 where the model has the path from -> to
     target: str
     nps_item: Optional[str]
     scheme: str
@@ -522,9 +523,8 @@ class CsiResult:
         out = {}
         for i, a in enumerate(names):
             for j, b in enumerate(names):
-                value = e.paths[i][j]
-                if value != 0:
-                    out["%s->%s" % (a, b)] = float(value)
+                if self.model_paths[i][j]:
+                    out["%s->%s" % (a, b)] = float(e.paths[i][j])
         return out
 
     def weights_dict(self, estimate=None) -> Dict[str, float]:
@@ -542,9 +542,11 @@ class CsiResult:
         r = ptr.contents
         p, k = r.n_items, r.n_constructs
         constructs = _strings(r.construct_names, k)
+        flat = list(r.paths[:k * k]) if r.paths else [0] * (k * k)
         return cls(
             _convert.pystr(r.model), _strings(r.item_names, p),
             list(r.item_construct[:p]) if r.item_construct else [], constructs,
+            [flat[i * k:(i + 1) * k] for i in range(k)],
             constructs[r.target] if r.target < k else "", _convert.pystr(r.nps_item),
             _convert.enum_name(r.scheme, _ffi.PLS_SCHEME),
             CsiEstimate._from_c(r.overall, p, k, constructs),

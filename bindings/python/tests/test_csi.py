@@ -132,6 +132,7 @@ def test_csi_fit_ecsi_index_matches_plspm():
     assert result.target == "Satisfaction" and result.scheme == "centroid"
     assert math.isclose(result.index, 71.2481584969875, abs_tol=1e-5)
     assert result.overall.status == "ok" and result.overall.n == 250
+    assert sum(map(sum, result.model_paths)) == 12 == len(result.paths_dict())
     assert set(result.paths_dict()) >= {"Image->Satisfaction", "Satisfaction->Loyalty"}
     weights = result.weights_dict()
     sat = [weights[i] for i in ("CUSA1", "CUSA2", "CUSA3")]

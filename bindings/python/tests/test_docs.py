@@ -63,10 +63,12 @@ def test_tutorial_runs(tmp_path):
     assert len(code.strip().splitlines()) <= 22
     code = code.replace('"shop.db"', repr(str(tmp_path / "shop.db")))
     code = code.replace('"data/cdnow_sample.txt"', repr(str(ROOT / "data" / "cdnow_sample.txt")))
+    if not _have_pandas():
+        code = "\n".join(line for line in code.splitlines() if "to_pandas" not in line)
     scope = {}
     exec(compile(code, "docs/python.md", "exec"), scope)
     assert len(scope["top"]) == 10 and scope["bgnbd"].params
-    if "pandas" in sys.modules or _have_pandas():
+    if _have_pandas():
         assert scope["frame"].shape[0] == 2357
 
 

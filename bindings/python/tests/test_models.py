@@ -288,3 +288,33 @@ def test_lists_without_numpy_semantics():
     import array
     arr = array.array("d", [0, 2])
     assert list(models.p_alive(BGNBD, arr, [0, 30.43], [38.86, 38.86])) == list(out)
+
+
+@needs_numpy
+def test_gil_is_released_during_c_calls():
+    """While one thread is inside a long C call, another thread keeps running
+    Python code (ctypes releases the GIL for CDLL calls)."""
+    import threading
+    import time
+    import numpy as np
+    rng = np.random.default_rng(1)
+    n = 400_000
+    T = rng.uniform(27, 39, n)
+    x = rng.poisson(1.0, n).astype(float)
+    t_x = np.where(x > 0, T * rng.random(n), 0.0)
+    window = {}
+
+    def work():
+        window["start"] = time.perf_counter()
+        for _ in range(3):
+            models.conditional_expected(BGNBD, 52.0, x, t_x, T)
+        window["end"] = time.perf_counter()
+    ticks = []
+    thread = threading.Thread(target=work)
+    thread.start()
+    while thread.is_alive():
+        ticks.append(time.perf_counter())
+    thread.join()
+    inside = [t for t in ticks if window["start"] < t < window["end"]]
+    assert window["end"] - window["start"] > 0.01
+    assert len(inside) > 100, "the main thread did not run during the C call"

@@ -296,7 +296,7 @@ def test_summary_rows_and_one(store):
     assert b.first == dt.datetime(2024, 1, 10, tzinfo=UTC)
     days = store.summary("2024-02-05", unit="day", customer="a")
     assert len(days) == 1 and days[0].T == 35.0
-    assert store.summary("2024-02-05").column("x").tolist() == [2, 0, 0]
+    assert list(store.summary("2024-02-05").column("x")) == [2, 0, 0]
 
 
 def test_summary_callback_exception_propagates(store, monkeypatch):

@@ -361,7 +361,7 @@ typedef struct cs_opt_result {
     double f;
     double grad_norm;
     int iterations, evaluations;
-    int status;                                     /* enum cs_opt_status */
+    int status;                                   /* enum cs_opt_status */
     double hinv[CS_OPT_MAX_DIM * CS_OPT_MAX_DIM]; /* final inverse Hessian approximation */
 } cs_opt_result;
 int cs_minimize(const cs_opt_problem *p, const double *start, cs_opt_result *res);
@@ -409,8 +409,7 @@ size_t cs_btyd_ws_size(const cs_btyd_data *d);
 int cs_btyd_loglik_data(const custscore_btyd_params *p, const cs_btyd_data *d, double *ll,
                         double *grad, double *ws);
 /* One customer: log-likelihood; log P(alive) and log(1 - P(alive)). */
-int cs_btyd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T,
-                       double *ll);
+int cs_btyd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T, double *ll);
 int cs_btyd_log_p_alive(const custscore_btyd_params *p, double x, double t_x, double T,
                         double *log_alive, double *log_dead);
 /* Expected purchases in (T, T + t] of a customer alive at T with x repeat
@@ -421,8 +420,7 @@ int cs_btyd_alive_expected(const custscore_btyd_params *p, double x, double T, d
 int cs_btyd_log_none_alive(const custscore_btyd_params *p, double x, double T, double t,
                            double *out);
 /* Pareto/NBD (pnbd.c). */
-int cs_pnbd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T,
-                       double *ll);
+int cs_pnbd_loglik_one(const custscore_btyd_params *p, double x, double t_x, double T, double *ll);
 int cs_pnbd_log_p_alive(const custscore_btyd_params *p, double x, double t_x, double T,
                         double *log_alive, double *log_dead);
 int cs_pnbd_log_none_alive(const custscore_btyd_params *p, double x, double T, double t,
@@ -450,8 +448,8 @@ int cs_gg_data_build(size_t n, const double *x, const double *mean_spend, cs_gg_
                      int64_t *excluded, double *corr);
 void cs_gg_data_free(cs_gg_data *d);
 size_t cs_gg_ws_size(const cs_gg_data *d);
-int cs_gg_loglik_data(const custscore_gg_params *p, const cs_gg_data *d, double *ll,
-                      double *grad, double *ws);
+int cs_gg_loglik_data(const custscore_gg_params *p, const cs_gg_data *d, double *ll, double *grad,
+                      double *ws);
 
 /* Fits (fit.c). @info is filled as far as the fit got; a message goes to
  * @err. */

@@ -241,57 +241,103 @@ static int cs_report_tier_index(const cs_report *r, const char *name)
     return -1;
 }
 
-static int cs_report_change_row(const custscore_change *ch, void *payload)
+/* One customer who moved, as the snapshot columns give it. */
+typedef struct cs_moved {
+    const char *customer, *tier_before, *tier_after, *band_before, *band_after;
+    const char *segment_before, *segment_after;
+    double value_at_stake;
+} cs_moved;
+
+static int cs_report_count_move(cs_report *r, int from, int to)
 {
-    cs_report *r = payload;
-    r->changed++;
-    if (ch->segment_changed)
-        r->segment_moved++;
-    if (ch->band_changed) {
-        r->band_moved++;
-        int before = cs_band_level(ch->before.band), after = cs_band_level(ch->after.band);
-        if (before >= 0 && after >= 0)
-            r->risk_up += after > before, r->risk_down += after < before;
-    }
-    if (ch->tier_changed) {
-        r->tier_moved++;
-        int from = cs_report_tier_index(r, ch->before.tier);
-        int to = cs_report_tier_index(r, ch->after.tier);
-        if (from >= 0 && to >= 0)
-            r->tier_up += to<from, r->tier_down += to> from;
-        size_t m = 0;
-        while (m < r->n_moves && !(r->moves[m].from == from && r->moves[m].to == to))
-            m++;
-        if (m == r->n_moves) {
-            if (r->n_moves == r->moves_cap) {
-                size_t cap = r->moves_cap ? r->moves_cap * 2 : 16;
-                cs_report_move *p = cs_reallocarray(r->moves, cap, sizeof *p);
-                if (!p)
-                    return CUSTSCORE_ENOMEM;
-                r->moves = p;
-                r->moves_cap = cap;
-            }
-            r->moves[m] = (cs_report_move){.from = from, .to = to, .count = 0};
-            r->n_moves++;
+    size_t m = 0;
+    while (m < r->n_moves && !(r->moves[m].from == from && r->moves[m].to == to))
+        m++;
+    if (m == r->n_moves) {
+        if (r->n_moves == r->moves_cap) {
+            size_t cap = r->moves_cap ? r->moves_cap * 2 : 16;
+            cs_report_move *p = cs_reallocarray(r->moves, cap, sizeof *p);
+            if (!p)
+                return CUSTSCORE_ENOMEM;
+            r->moves = p;
+            r->moves_cap = cap;
         }
-        r->moves[m].count++;
+        r->moves[m] = (cs_report_move){.from = from, .to = to, .count = 0};
+        r->n_moves++;
     }
-    /* Changes come largest value at stake first: keep the first rows. */
-    if (r->n_changes < (size_t)r->opt.top) {
-        cs_report_change *c = &r->changes[r->n_changes++];
-        c->customer = cs_strdup(ch->customer);
-        c->tier_before = cs_strdup(ch->before.tier);
-        c->tier_after = cs_strdup(ch->after.tier);
-        c->band_before = cs_strdup(ch->before.band);
-        c->band_after = cs_strdup(ch->after.band);
-        c->segment_before = cs_strdup(ch->before.segment);
-        c->segment_after = cs_strdup(ch->after.segment);
-        c->value_at_stake = ch->value_at_stake;
-        if (!c->customer || !c->tier_before || !c->tier_after || !c->band_before ||
-            !c->band_after || !c->segment_before || !c->segment_after)
+    r->moves[m].count++;
+    return CUSTSCORE_OK;
+}
+
+static void cs_report_change_clear(cs_report_change *c)
+{
+    cs_free(c->customer);
+    cs_free(c->tier_before);
+    cs_free(c->tier_after);
+    cs_free(c->band_before);
+    cs_free(c->band_after);
+    cs_free(c->segment_before);
+    cs_free(c->segment_after);
+    memset(c, 0, sizeof *c);
+}
+
+/* Count one customer who moved and keep it when it is among the top rows
+ * (largest value at stake first, then by key, as custscore_changes()). */
+static int cs_report_change_row(cs_report *r, const cs_moved *ch)
+{
+    r->changed++;
+    if (strcmp(ch->segment_before, ch->segment_after) != 0)
+        r->segment_moved++;
+    if (strcmp(ch->band_before, ch->band_after) != 0) {
+        r->band_moved++;
+        int before = cs_band_level(ch->band_before), after = cs_band_level(ch->band_after);
+        if (before >= 0 && after > before)
+            r->risk_up++;
+        else if (after >= 0 && after < before)
+            r->risk_down++;
+    }
+    if (strcmp(ch->tier_before, ch->tier_after) != 0) {
+        r->tier_moved++;
+        int from = cs_report_tier_index(r, ch->tier_before);
+        int to = cs_report_tier_index(r, ch->tier_after);
+        if (from >= 0 && to >= 0 && to < from)
+            r->tier_up++;
+        else if (from >= 0 && to > from)
+            r->tier_down++;
+        if (cs_report_count_move(r, from, to))
             return CUSTSCORE_ENOMEM;
     }
-    return 0;
+    size_t top = (size_t)r->opt.top, pos = r->n_changes;
+    while (pos > 0 && (ch->value_at_stake > r->changes[pos - 1].value_at_stake ||
+                       (ch->value_at_stake == r->changes[pos - 1].value_at_stake &&
+                        strcmp(ch->customer, r->changes[pos - 1].customer) < 0)))
+        pos--;
+    if (pos >= top)
+        return CUSTSCORE_OK;
+    if (r->n_changes == top)
+        cs_report_change_clear(&r->changes[--r->n_changes]);
+    memmove(&r->changes[pos + 1], &r->changes[pos], (r->n_changes - pos) * sizeof *r->changes);
+    cs_report_change *c = &r->changes[pos];
+    memset(c, 0, sizeof *c);
+    r->n_changes++;
+    c->customer = cs_strdup(ch->customer);
+    c->tier_before = cs_strdup(ch->tier_before);
+    c->tier_after = cs_strdup(ch->tier_after);
+    c->band_before = cs_strdup(ch->band_before);
+    c->band_after = cs_strdup(ch->band_after);
+    c->segment_before = cs_strdup(ch->segment_before);
+    c->segment_after = cs_strdup(ch->segment_after);
+    c->value_at_stake = ch->value_at_stake;
+    if (!c->customer || !c->tier_before || !c->tier_after || !c->band_before || !c->band_after ||
+        !c->segment_before || !c->segment_after)
+        return CUSTSCORE_ENOMEM;
+    return CUSTSCORE_OK;
+}
+
+static const char *cs_col_str(sqlite3_stmt *st, int col)
+{
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    return s ? s : "";
 }
 
 /* Changes between the two latest snapshots at or before the as-of date. */
@@ -328,9 +374,39 @@ static int cs_report_changes(cs_report *r)
     r->changes = cs_calloc((size_t)r->opt.top, sizeof *r->changes);
     if (!r->changes)
         return cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
-    rc = custscore_changes(db, r->changes_from, r->changes_to, cs_report_change_row, r);
-    if (rc == CUSTSCORE_ENOMEM)
-        return cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
+    /* The rows custscore_changes() compares (tier, segment or band moved;
+     * value at stake = value at risk, else CLV, else current value), read
+     * without the snapshots' JSON column and without sorting them all: the
+     * report needs the counts and the top rows only. */
+    sqlite3_stmt *st;
+    rc = cs_prepare(db,
+                    "SELECT c.key, b.tier, s.tier, b.band, s.band, b.segment, s.segment,"
+                    " coalesce(s.value_at_risk, s.clv, s.current_value, 0)"
+                    " FROM score s JOIN score b ON b.as_of = ?2 AND b.customer = s.customer"
+                    " JOIN customer c ON c.id = s.customer WHERE s.as_of = ?1"
+                    " AND (s.tier IS NOT b.tier OR s.segment IS NOT b.segment"
+                    " OR s.band IS NOT b.band)",
+                    &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, r->changes_to);
+    sqlite3_bind_int64(st, 2, r->changes_from);
+    int src;
+    while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        cs_moved ch = {.customer = cs_col_str(st, 0),
+                       .tier_before = cs_col_str(st, 1),
+                       .tier_after = cs_col_str(st, 2),
+                       .band_before = cs_col_str(st, 3),
+                       .band_after = cs_col_str(st, 4),
+                       .segment_before = cs_col_str(st, 5),
+                       .segment_after = cs_col_str(st, 6),
+                       .value_at_stake = sqlite3_column_double(st, 7)};
+        if (cs_report_change_row(r, &ch))
+            rc = cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
+    }
+    if (rc == 0 && src != SQLITE_DONE)
+        rc = cs_sqlite_error(db, src, "report: comparing snapshots");
+    sqlite3_finalize(st);
     if (rc)
         return rc;
     r->has_changes = true;
@@ -363,16 +439,8 @@ static void cs_report_free(cs_report *r)
     for (size_t i = 0; i < r->n_top; i++)
         cs_report_top_clear(&r->top[i]);
     cs_free(r->top);
-    for (size_t i = 0; i < r->n_changes; i++) {
-        cs_report_change *c = &r->changes[i];
-        cs_free(c->customer);
-        cs_free(c->tier_before);
-        cs_free(c->tier_after);
-        cs_free(c->band_before);
-        cs_free(c->band_after);
-        cs_free(c->segment_before);
-        cs_free(c->segment_after);
-    }
+    for (size_t i = 0; i < r->n_changes; i++)
+        cs_report_change_clear(&r->changes[i]);
     cs_free(r->changes);
     cs_free(r->moves);
     custscore_csi_result_free(r->csi);
@@ -419,6 +487,9 @@ static int cs_report_options(custscore *db, const custscore_report_options *opti
     if (o->title && !cs_utf8_valid(o->title, strlen(o->title)))
         return cs_error(db, CUSTSCORE_EINVAL, "report options: title: not valid UTF-8");
     o->score.no_store = 1;
+    /* The report shows no per-customer CLV interval: do not draw it (the
+     * parameter draws are most of the scoring time). */
+    o->score.clv.interval_level = 0;
     return CUSTSCORE_OK;
 }
 

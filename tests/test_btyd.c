@@ -587,6 +587,16 @@ START_TEST(test_edge_cases)
     custscore_gg_params g = {2, 0.9, 10};
     double gx = 0, gz = 0, ge;
     ck_assert_int_eq(custscore_gg_expected_spend(&g, 1, &gx, &gz, &ge), CUSTSCORE_EINVAL);
+    /* Degenerate 2F1 cases of E[X | ...]: c - a - b = a - 1 - r - x an
+     * integer with z = 2000 / 2034 close to 1, and c = a + b + x - 1 = 0
+     * (a pole). References from mpmath (the second as the limit). */
+    custscore_btyd_params dg1 = {CUSTSCORE_MODEL_BGNBD, 0.5, 4.0, 2.5, 3.0, 0, 0};
+    custscore_btyd_params dg2 = {CUSTSCORE_MODEL_BGNBD, 0.5, 4.0, 0.4, 0.6, 0, 0};
+    double dx = 3, dtx = 20, dT = 30, d0 = 0, dT0 = 5, dv;
+    ck_assert_int_eq(custscore_btyd_conditional_expected(&dg1, 2000, 1, &dx, &dtx, &dT, &dv), 0);
+    ck_assert_double_eq_tol(dv, 1.8400081729, 1e-9);
+    ck_assert_int_eq(custscore_btyd_conditional_expected(&dg2, 10, 1, &d0, &d0, &dT0, &dv), 0);
+    ck_assert_double_eq_tol(dv, 0.439270431364, 1e-9);
     /* Names. */
     custscore_model mm;
     ck_assert_int_eq(custscore_model_parse("Pareto/NBD", &mm), 0);

@@ -2808,7 +2808,9 @@ CUSTSCORE_API int custscore_changes(custscore *db, int64_t since, int64_t until,
 typedef struct custscore_report_options {
     unsigned version; /**< ::CUSTSCORE_REPORT_OPTIONS_VERSION */
     /** Scoring options (value, CLV, matrices' split points, churn bands).
-     *  score.no_store is ignored: the report never saves a snapshot. */
+     *  score.no_store and score.clv.interval_level are ignored: the report
+     *  never saves a snapshot and shows no per-customer CLV interval, so it
+     *  does not compute one. */
     custscore_score_options score;
     /** Title shown at the top (UTF-8, escaped); NULL: "Customer report". */
     const char *title;

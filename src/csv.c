@@ -226,6 +226,12 @@ static enum cs_parse_result cs_csv_parse(cs_csv *r, cs_csv_record *rec, size_t *
             } else if (!bad && !cs_csv_add_field(r, &nfields, fstart, o)) {
                 return CS_NOMEM;
             }
+            /* The last field counts too (a record of MAX + 1 columns). */
+            if (nfields > CUSTSCORE_MAX_COLUMNS && !bad) {
+                *why = "more columns than the limit of 4096 (CUSTSCORE_MAX_COLUMNS)";
+                *bad_column = (int)nfields;
+                bad = true;
+            }
             *consumed = i + 1;
             *lines = nl + 1;
             *raw_len = end;
@@ -320,6 +326,11 @@ static enum cs_parse_result cs_csv_parse(cs_csv *r, cs_csv_record *rec, size_t *
         if (!r->whitespace || st == CS_UNQUOTED) {
             if (!cs_csv_add_field(r, &nfields, fstart, o))
                 return CS_NOMEM;
+        }
+        if (nfields > CUSTSCORE_MAX_COLUMNS) {
+            *why = "more columns than the limit of 4096 (CUSTSCORE_MAX_COLUMNS)";
+            *bad_column = (int)nfields;
+            bad = true;
         }
     }
     *consumed = i;

@@ -119,6 +119,10 @@ typedef struct cs_import {
     char **header;       /* [ncols] copies of the header names */
     bool *is_attr;       /* customers: columns that are attributes; wide: item columns */
     cs_strmap customers; /* key -> store id (value), resolved when writing */
+    /* Per customers entry: 0 unresolved, 1 in the store before this import,
+     * 2 added by it. (Not packed into the id: store ids are any int64.) */
+    unsigned char *cust_state;
+    size_t cust_state_cap;
     cs_strmap orders;    /* "customer\0order" -> index in agg */
     cs_agg_order *agg;
     size_t nagg, agg_cap;
@@ -488,18 +492,27 @@ static int cs_import_customer(cs_import *im, const char *key, size_t len, size_t
     ptrdiff_t e = cs_strmap_put(&im->customers, key, len, &inserted);
     if (e < 0)
         return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+    if ((size_t)e >= im->cust_state_cap) {
+        size_t cap = im->cust_state_cap ? im->cust_state_cap * 2 : 1024;
+        unsigned char *st = cs_reallocarray(im->cust_state, cap, 1);
+        if (!st)
+            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+        im->cust_state = st;
+        im->cust_state_cap = cap;
+    }
+    if (inserted)
+        im->cust_state[e] = 0;
     *index = (size_t)e;
     return CUSTSCORE_OK;
 }
 
-/* Resolve a customer index to its store id, creating the customer; sets the
- * map value to id*2 + is_new. */
+/* Resolve a customer index to its store id, creating the customer; the map
+ * value is then the id, cust_state says whether this import added it. */
 static int cs_import_customer_id(cs_import *im, size_t index, int64_t *id, bool *is_new)
 {
-    int64_t v = im->customers.value[index];
-    if (v != 0) {
-        *id = v >> 1;
-        *is_new = v & 1;
+    if (im->cust_state[index] != 0) {
+        *id = im->customers.value[index];
+        *is_new = im->cust_state[index] == 2;
         return CUSTSCORE_OK;
     }
     custscore *db = im->db;
@@ -515,7 +528,8 @@ static int cs_import_customer_id(cs_import *im, size_t index, int64_t *id, bool 
     }
     if (rc)
         return rc;
-    im->customers.value[index] = *id * 2 + (*is_new ? 1 : 0);
+    im->customers.value[index] = *id;
+    im->cust_state[index] = *is_new ? 2 : 1;
     return CUSTSCORE_OK;
 }
 
@@ -1063,6 +1077,7 @@ static int cs_import_any(custscore *db, custscore_kind kind, const char *path, c
     cs_free(im.agg);
     cs_free(im.scratch);
     cs_strmap_free(&im.customers);
+    cs_free(im.cust_state);
     cs_strmap_free(&im.orders);
     return rc;
 }

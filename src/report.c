@@ -243,7 +243,8 @@ static int cs_report_tier_index(const cs_report *r, const char *name)
 
 /* One customer who moved, as the snapshot columns give it. */
 typedef struct cs_moved {
-    const char *customer, *tier_before, *tier_after, *band_before, *band_after;
+    int64_t customer_id;
+    const char *tier_before, *tier_after, *band_before, *band_after;
     const char *segment_before, *segment_after;
     double value_at_stake;
 } cs_moved;
@@ -281,9 +282,27 @@ static void cs_report_change_clear(cs_report_change *c)
     memset(c, 0, sizeof *c);
 }
 
+/* The key of customer @id (valid until the statement is reset). */
+static int cs_report_key(custscore *db, sqlite3_stmt *st, int64_t id, const char **key)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, id);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        *key = k ? k : "";
+        return CUSTSCORE_OK;
+    }
+    if (src == SQLITE_DONE)
+        return cs_error(db, CUSTSCORE_ECORRUPT, "report: snapshot of unknown customer %lld",
+                        (long long)id);
+    return cs_sqlite_error(db, src, "report: reading a customer key");
+}
+
 /* Count one customer who moved and keep it when it is among the top rows
- * (largest value at stake first, then by key, as custscore_changes()). */
-static int cs_report_change_row(cs_report *r, const cs_moved *ch)
+ * (largest value at stake first, then by key, as custscore_changes()); the
+ * key is looked up only for rows that may enter. */
+static int cs_report_change_row(cs_report *r, const cs_moved *ch, sqlite3_stmt *key_st)
 {
     r->changed++;
     if (strcmp(ch->segment_before, ch->segment_after) != 0)
@@ -305,12 +324,18 @@ static int cs_report_change_row(cs_report *r, const cs_moved *ch)
         else if (from >= 0 && to > from)
             r->tier_down++;
         if (cs_report_count_move(r, from, to))
-            return CUSTSCORE_ENOMEM;
+            return cs_error(r->db, CUSTSCORE_ENOMEM, "report: out of memory");
     }
     size_t top = (size_t)r->opt.top, pos = r->n_changes;
+    if (pos == top && ch->value_at_stake < r->changes[pos - 1].value_at_stake)
+        return CUSTSCORE_OK;
+    const char *key = "";
+    int rc = cs_report_key(r->db, key_st, ch->customer_id, &key);
+    if (rc)
+        return rc;
     while (pos > 0 && (ch->value_at_stake > r->changes[pos - 1].value_at_stake ||
                        (ch->value_at_stake == r->changes[pos - 1].value_at_stake &&
-                        strcmp(ch->customer, r->changes[pos - 1].customer) < 0)))
+                        strcmp(key, r->changes[pos - 1].customer) < 0)))
         pos--;
     if (pos >= top)
         return CUSTSCORE_OK;
@@ -320,7 +345,7 @@ static int cs_report_change_row(cs_report *r, const cs_moved *ch)
     cs_report_change *c = &r->changes[pos];
     memset(c, 0, sizeof *c);
     r->n_changes++;
-    c->customer = cs_strdup(ch->customer);
+    c->customer = cs_strdup(key);
     c->tier_before = cs_strdup(ch->tier_before);
     c->tier_after = cs_strdup(ch->tier_after);
     c->band_before = cs_strdup(ch->band_before);
@@ -330,7 +355,7 @@ static int cs_report_change_row(cs_report *r, const cs_moved *ch)
     c->value_at_stake = ch->value_at_stake;
     if (!c->customer || !c->tier_before || !c->tier_after || !c->band_before || !c->band_after ||
         !c->segment_before || !c->segment_after)
-        return CUSTSCORE_ENOMEM;
+        return cs_error(r->db, CUSTSCORE_ENOMEM, "report: out of memory");
     return CUSTSCORE_OK;
 }
 
@@ -338,6 +363,88 @@ static const char *cs_col_str(sqlite3_stmt *st, int col)
 {
     const char *s = (const char *)sqlite3_column_text(st, col);
     return s ? s : "";
+}
+
+/* Equal as SQL's IS: NULL equals only NULL. */
+static bool cs_col_same(sqlite3_stmt *a, sqlite3_stmt *b, int col)
+{
+    const char *x = (const char *)sqlite3_column_text(a, col);
+    const char *y = (const char *)sqlite3_column_text(b, col);
+    return x && y ? strcmp(x, y) == 0 : x == y;
+}
+
+/* Merge the two snapshots, both read in customer order (the score table's
+ * key is (as_of, customer), so each is one sequential range): the rows
+ * custscore_changes() reports (tier, segment or band moved; value at stake
+ * = value at risk, else CLV, else current value), without reading the
+ * snapshots' JSON column and without sorting them all, since the report
+ * needs the counts and the top rows only.
+ *
+ * The range is open at the top ("as_of >= ?", stopped here when as_of
+ * changes): a closed range makes SQLite compare every row's whole key,
+ * and in this WITHOUT ROWID table the key is the whole row, JSON included,
+ * which costs a read of the row's overflow page per customer. */
+/* The next row of the snapshot at @as_of: SQLITE_ROW, or SQLITE_DONE past
+ * its end, or an error code. */
+static int cs_report_snapshot_step(sqlite3_stmt *st, int64_t as_of)
+{
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW && sqlite3_column_int64(st, 5) != as_of)
+        return SQLITE_DONE;
+    return src;
+}
+
+static int cs_report_merge_snapshots(cs_report *r)
+{
+    custscore *db = r->db;
+    static const char sql[] =
+        "SELECT customer, tier, band, segment, coalesce(value_at_risk, clv, current_value, 0),"
+        " as_of FROM score WHERE as_of >= ?1 ORDER BY as_of, customer";
+    sqlite3_stmt *before = NULL, *after = NULL, *key_st = NULL;
+    int rc = cs_prepare(db, sql, &before);
+    if (rc == 0)
+        rc = cs_prepare(db, sql, &after);
+    if (rc == 0)
+        rc = cs_prepare(db, "SELECT key FROM customer WHERE id = ?1", &key_st);
+    if (rc)
+        goto done;
+    sqlite3_bind_int64(before, 1, r->changes_from);
+    sqlite3_bind_int64(after, 1, r->changes_to);
+    int sb = cs_report_snapshot_step(before, r->changes_from);
+    int sa = cs_report_snapshot_step(after, r->changes_to);
+    while (rc == 0 && sb == SQLITE_ROW && sa == SQLITE_ROW) {
+        int64_t ib = sqlite3_column_int64(before, 0), ia = sqlite3_column_int64(after, 0);
+        if (ib != ia) {
+            if (ib < ia)
+                sb = cs_report_snapshot_step(before, r->changes_from);
+            else
+                sa = cs_report_snapshot_step(after, r->changes_to);
+            continue;
+        }
+        if (!cs_col_same(before, after, 1) || !cs_col_same(before, after, 2) ||
+            !cs_col_same(before, after, 3)) {
+            cs_moved ch = {.customer_id = ia,
+                           .tier_before = cs_col_str(before, 1),
+                           .tier_after = cs_col_str(after, 1),
+                           .band_before = cs_col_str(before, 2),
+                           .band_after = cs_col_str(after, 2),
+                           .segment_before = cs_col_str(before, 3),
+                           .segment_after = cs_col_str(after, 3),
+                           .value_at_stake = sqlite3_column_double(after, 4)};
+            rc = cs_report_change_row(r, &ch, key_st);
+        }
+        sb = cs_report_snapshot_step(before, r->changes_from);
+        sa = cs_report_snapshot_step(after, r->changes_to);
+    }
+    if (rc == 0 && sb != SQLITE_ROW && sb != SQLITE_DONE)
+        rc = cs_sqlite_error(db, sb, "report: reading a snapshot");
+    if (rc == 0 && sa != SQLITE_ROW && sa != SQLITE_DONE)
+        rc = cs_sqlite_error(db, sa, "report: reading a snapshot");
+done:
+    sqlite3_finalize(before);
+    sqlite3_finalize(after);
+    sqlite3_finalize(key_st);
+    return rc;
 }
 
 /* Changes between the two latest snapshots at or before the as-of date. */
@@ -374,39 +481,7 @@ static int cs_report_changes(cs_report *r)
     r->changes = cs_calloc((size_t)r->opt.top, sizeof *r->changes);
     if (!r->changes)
         return cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
-    /* The rows custscore_changes() compares (tier, segment or band moved;
-     * value at stake = value at risk, else CLV, else current value), read
-     * without the snapshots' JSON column and without sorting them all: the
-     * report needs the counts and the top rows only. */
-    sqlite3_stmt *st;
-    rc = cs_prepare(db,
-                    "SELECT c.key, b.tier, s.tier, b.band, s.band, b.segment, s.segment,"
-                    " coalesce(s.value_at_risk, s.clv, s.current_value, 0)"
-                    " FROM score s JOIN score b ON b.as_of = ?2 AND b.customer = s.customer"
-                    " JOIN customer c ON c.id = s.customer WHERE s.as_of = ?1"
-                    " AND (s.tier IS NOT b.tier OR s.segment IS NOT b.segment"
-                    " OR s.band IS NOT b.band)",
-                    &st);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, r->changes_to);
-    sqlite3_bind_int64(st, 2, r->changes_from);
-    int src;
-    while (rc == 0 && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        cs_moved ch = {.customer = cs_col_str(st, 0),
-                       .tier_before = cs_col_str(st, 1),
-                       .tier_after = cs_col_str(st, 2),
-                       .band_before = cs_col_str(st, 3),
-                       .band_after = cs_col_str(st, 4),
-                       .segment_before = cs_col_str(st, 5),
-                       .segment_after = cs_col_str(st, 6),
-                       .value_at_stake = sqlite3_column_double(st, 7)};
-        if (cs_report_change_row(r, &ch))
-            rc = cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
-    }
-    if (rc == 0 && src != SQLITE_DONE)
-        rc = cs_sqlite_error(db, src, "report: comparing snapshots");
-    sqlite3_finalize(st);
+    rc = cs_report_merge_snapshots(r);
     if (rc)
         return rc;
     r->has_changes = true;

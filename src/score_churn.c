@@ -53,9 +53,10 @@ int cs_score_churn(custscore *db, int64_t as_of, const cs_history *h, double ban
         band_level[i] = -1;
     }
     note[0] = '\0';
-    custscore_churn_card *card = NULL;
-    int rc = custscore_churn_card_get(db, NULL, &card);
-    custscore_churn_card_free(card);
+    /* The stored early-warning (or label) model, scored on the history the
+     * run already holds: no second load of the orders, no second CLV. */
+    cs_churn_model model;
+    int rc = cs_churn_model_load(db, "churn", &model);
     if (rc == CUSTSCORE_ENOMODEL) {
         cs_clear_error(db);
         snprintf(note, note_size, "no churn model trained (custscore churn train)");
@@ -69,21 +70,25 @@ int cs_score_churn(custscore *db, int64_t as_of, const cs_history *h, double ban
     if (!m.reasons || !m.contributions) {
         cs_free(m.reasons);
         cs_free(m.contributions);
+        cs_churn_model_free(&model);
         return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < n * CUSTSCORE_REASONS; i++)
         m.contributions[i] = NAN;
-    custscore_churn_options opt = CUSTSCORE_CHURN_OPTIONS_INIT;
-    if (band_medium > 0 && band_high > 0) {
-        opt.band_medium = band_medium;
-        opt.band_high = band_high;
+    double medium = band_medium > 0 ? band_medium : model.band_medium;
+    double high = band_high > 0 ? band_high : model.band_high;
+    if (!(medium > 0 && medium <= high)) {
+        medium = CUSTSCORE_CHURN_BAND_MEDIUM;
+        high = CUSTSCORE_CHURN_BAND_HIGH;
     }
-    rc = custscore_churn_score_each(db, as_of, &opt, cs_churn_collect, &m);
+    rc = cs_churn_score_history(db, h, &model, as_of, medium, high, false, NULL,
+                                cs_churn_collect, &m);
+    cs_churn_model_free(&model);
     if (m.oom)
         rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
     if (rc && rc != CUSTSCORE_ENOMEM) {
-        /* A model that cannot score this store (e.g. a BTYD model gone):
-         * report it in the rows, do not fail the whole run. */
+        /* A model that cannot score this store (e.g. a feature attribute
+         * gone): report it in the rows, do not fail the whole run. */
         snprintf(note, note_size, "churn not scored: %s", custscore_errmsg(db));
         cs_clear_error(db);
         for (size_t i = 0; i < n; i++) {

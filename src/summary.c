@@ -70,6 +70,11 @@ static int cs_history_customers(custscore *db, cs_history *h)
     int rc = custscore_customer_count(db, &n);
     if (rc)
         return rc;
+    /* In-memory indexes of a pass are 32-bit (cs_id_index, cust_of). */
+    if (n < 0 || (uint64_t)n >= UINT32_MAX)
+        return cs_error(db, CUSTSCORE_ERANGE,
+                        "%lld customers: more than one pass over the store handles (2^32 - 2)",
+                        (long long)n);
     size_t cap = (size_t)n;
     size_t pool_cap = cap * 16 + 64, pool_len = 0;
     h->customer_id = cs_mallocarray(cap ? cap : 1, sizeof *h->customer_id);
@@ -151,8 +156,10 @@ static bool cs_id_index_build(cs_id_index *ix, const cs_history *h)
         if (h->customer_id[i] > ix->max_id)
             ix->max_id = h->customer_id[i];
     }
-    uint64_t span = (uint64_t)(ix->max_id - ix->min_id) + 1;
-    if (span <= 4 * (uint64_t)ix->n + 1024) {
+    /* Unsigned: ids are any int64 (a store may hold negative or huge ones),
+     * and max - min overflows int64 across the whole range. */
+    uint64_t span = (uint64_t)ix->max_id - (uint64_t)ix->min_id + 1;
+    if (span != 0 && span <= 4 * (uint64_t)ix->n + 1024) {
         ix->dense = cs_calloc((size_t)span, sizeof *ix->dense);
         if (!ix->dense)
             return false;

@@ -51,6 +51,7 @@ static int replay_dir(const char *dir, fuzz_entry entry)
         printf("replaying %s (%zu bytes)\n", path, size);
         fflush(stdout);
         entry((const uint8_t *)data, size);
+        cs_fuzz_cleanup();
         free(data);
         free(path);
         free(names[i]);
@@ -114,6 +115,7 @@ START_TEST(test_trivial_inputs)
         cs_fuzz_api(zeros, n);
         cs_fuzz_survey(zeros, n);
     }
+    cs_fuzz_cleanup();
 }
 END_TEST
 

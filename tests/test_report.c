@@ -81,6 +81,24 @@ static void add_models(custscore *db, int64_t as_of)
     ck_assert_int_eq(custscore_score_all(db, as_of, NULL, NULL, NULL, NULL), 0);
 }
 
+/* The first changes of custscore_changes(), to compare with the report's. */
+typedef struct change_keys {
+    int n, kept;
+    char key[5][64];
+} change_keys;
+
+static int collect_change(const custscore_change *ch, void *payload)
+{
+    change_keys *c = payload;
+    if (c->kept < 5) {
+        /* The table shows keys escaped. */
+        bool nasty = strcmp(ch->customer, NASTY_KEY) == 0;
+        snprintf(c->key[c->kept++], sizeof c->key[0], "%s", nasty ? NASTY_ESCAPED : ch->customer);
+    }
+    c->n++;
+    return 0;
+}
+
 /* Write the report into a fresh directory and read it back. */
 static char *report(custscore *db, int64_t as_of, const custscore_report_options *o)
 {
@@ -201,6 +219,26 @@ START_TEST(test_full_pipeline)
     for (const char *p = table; (p = strstr(p, "<td class=\"key\">")) && p < end; p++)
         rows++;
     ck_assert_int_eq(rows, 5);
+
+    /* The changes table: the same customers, in the same order, as
+     * custscore_changes() between the two snapshots, and the same count. */
+    change_keys ck = {0};
+    ck_assert_int_eq(custscore_changes(db, date("1997-06-30"), as_of, collect_change, &ck), 0);
+    ck_assert_int_eq(ck.kept, 5);
+    const char *changes = strstr(html, "data-chart=\"changes\"");
+    ck_assert_ptr_nonnull(changes);
+    char moved[128];
+    ck_assert_int_lt(ck.n, 1000); /* printed without a thousands separator */
+    snprintf(moved, sizeof moved, "<b>1997-09-30</b>, %d customers moved", ck.n);
+    ck_assert_msg(strstr(changes, moved) != NULL, "no '%s'", moved);
+    const char *p = changes;
+    for (int i = 0; i < ck.kept; i++) {
+        p = strstr(p, "<td class=\"key\">");
+        ck_assert_ptr_nonnull(p);
+        p += 16;
+        ck_assert_msg(strncmp(p, ck.key[i], strlen(ck.key[i])) == 0 && p[strlen(ck.key[i])] == '<',
+                      "change %d: want %s, have %.20s", i, ck.key[i], p);
+    }
     free(html);
 
     /* No bootstrap: the index without an interval. */

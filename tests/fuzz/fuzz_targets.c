@@ -416,6 +416,14 @@ static int fz_score_row(const custscore_score *sc, void *payload)
  * tables restart their row ids at 1, so each input sees the same store. */
 static custscore *fz_empty_store_handle;
 
+void cs_fuzz_cleanup(void)
+{
+    if (fz_empty_store_handle) {
+        fz_close(fz_empty_store_handle);
+        fz_empty_store_handle = NULL;
+    }
+}
+
 static custscore *fz_empty_store(void)
 {
     custscore *db = fz_empty_store_handle;

@@ -19,6 +19,7 @@ fi
 
 CLI=${1:-${CUSTSCORE_CLI:-}}
 DATA=${2:-$(dirname "$0")/../../data}
+case $CLI in /*) ;; ?*) CLI=$(pwd)/$CLI ;; esac
 CHARTS="whale pyramid segments clv value-matrix churn churn-top ipm loyalty changes retention"
 
 fail() {

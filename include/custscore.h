@@ -462,7 +462,7 @@ CUSTSCORE_API double custscore_unit_days(custscore_unit unit);
 /* ===================================================================== */
 /** @name Customer value: RFM, segments, profit contribution, whale curve, tiers, lifecycle
  *
- * Formulas, rules and citations: docs/models-value.md. The pure functions
+ * Formulas, rules and citations: docs/models.md ("Customer value"). The pure functions
  * (over plain arrays, no store) are reentrant; NaN in an input array marks a
  * missing value (score 0, left out of every cut point), so they can be
  * called from Python with numpy arrays. The bulk functions compute every
@@ -1485,7 +1485,7 @@ CUSTSCORE_API void custscore_holdout_free(custscore_holdout_report *report);
  * Partial least squares path modelling (Wold 1982; Lohmöller 1989;
  * Tenenhaus, Esposito Vinzi, Chatelin & Lauro 2005) on a plain data matrix,
  * usable without a store (e.g. from Python with numpy). Formulas and
- * citations: docs/models-csi.md. These functions are pure and reentrant:
+ * citations: docs/models.md ("Satisfaction index"). These functions are pure and reentrant:
  * the bootstrap has its own random-number state seeded from the options.
  * @{ */
 
@@ -1658,7 +1658,7 @@ CUSTSCORE_API void custscore_pls_result_free(custscore_pls_result *result);
  * construct's mode and the paths between constructs; one construct is the
  * target (satisfaction) whose index is reported. Built-in templates ("acsi",
  * "ecsi", "ccsi", "scsb", "five") and the text format are documented in
- * docs/models-csi.md and docs/survey-model-format.md. Names of constructs and
+ * docs/models.md ("Satisfaction index") and docs/survey-model-format.md. Names of constructs and
  * items are case-sensitive, 1..255 bytes. @{ */
 
 /** Opaque survey model. */
@@ -2152,7 +2152,7 @@ typedef struct custscore_logistic_info {
 /**
  * Fit an L2-penalised logistic regression P(y = 1 | x) = 1 / (1 + exp(-(c_0 +
  * sum_j c_j x_j))) by Newton's method (IRLS) on standardised features. See
- * docs/models-churn.md for the objective.
+ * docs/models.md ("Churn risk") for the objective.
  *
  * @param x          n x p row-major matrix of finite features
  * @param n, p       rows (> 0) and features (>= 0)
@@ -2237,7 +2237,7 @@ CUSTSCORE_API int custscore_calibration(const double *prob, const double *label,
  *
  * The probability that a customer has lapsed or will not buy in the next
  * window, its band, the reasons behind it and the value at risk. Higher =
- * more likely to churn, everywhere. Methods (docs/models-churn.md):
+ * more likely to churn, everywhere. Methods (docs/models.md ("Churn risk")):
  *
  * - ::CUSTSCORE_CHURN_WINDOW, the early-warning model (default): a logistic
  *   regression trained on the store's own history. At the cut-off c = as_of

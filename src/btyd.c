@@ -10,7 +10,7 @@
  * Fader, Hardie & Lee (2007), "Computing P(alive) using the BG/NBD model".
  * MBG/NBD: Batislam, Denizel & Filiztekin (2007), IJRM 24(3) 201-209, with
  * the erratum of Wagner & Hoppe (2008), IJRM 25(3) 225-226.
- * Everything is evaluated in log space; see docs/models-clv.md.
+ * Everything is evaluated in log space; see docs/models.md ("Lifetime value").
  */
 #include "internal.h"
 

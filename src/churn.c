@@ -8,7 +8,7 @@
  * customer attribute. Both: an L2-penalised logistic regression
  * (logistic.c) on the feature columns (churn_features.c), a seeded random
  * holdout for the card's metrics, the card stored in the `model` table
- * (churn_model.c). Scoring is in churn_score.c. docs/models-churn.md has the
+ * (churn_model.c). Scoring is in churn_score.c. docs/models.md ("Churn risk") has the
  * formulas and the reasons behind the defaults.
  */
 #include "internal.h"

@@ -5,7 +5,7 @@
  * and customer attributes from the store. churn.c turns these into the
  * model's feature columns.
  *
- * Definitions (docs/models-churn.md, "Features"): a purchase occasion is a
+ * Definitions (docs/models.md ("Churn risk"), "Features"): a purchase occasion is a
  * UTC day with an order of positive revenue (as in summary.c). At reference
  * day t, with k occasions on days d_1 < ... < d_k <= t:
  *   recency   = t - d_k (days)

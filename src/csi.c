@@ -5,7 +5,7 @@
  * (pls.c), unstandardised outer weights normalised to sum to one applied to
  * the item means; fixed weights below the minimum number of respondents;
  * bootstrap intervals; NPS (Reichheld 2003); importance-performance.
- * Formulas: docs/models-csi.md. The store side is in csi_store.c.
+ * Formulas: docs/models.md ("Satisfaction index"). The store side is in csi_store.c.
  */
 #include "internal.h"
 

@@ -2,7 +2,7 @@
  * csi_extra.c: SERVQUAL gap scores (Parasuraman, Zeithaml & Berry 1988) and
  * the Kano classification with Berger et al.'s (1993) better/worse
  * coefficients, from matrices or from the store's responses. Formulas:
- * docs/models-csi.md.
+ * docs/models.md ("Satisfaction index").
  */
 #include "internal.h"
 

@@ -348,7 +348,7 @@ int cs_survey_copy(const custscore_survey_model *m, custscore_survey_model **out
 }
 
 /* ---------------------------------------------------------------------- */
-/* Templates. Sources and item wording: docs/models-csi.md. */
+/* Templates. Sources and item wording: docs/models.md ("Satisfaction index"). */
 
 typedef struct cs_template_construct {
     const char *name;

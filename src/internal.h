@@ -308,7 +308,7 @@ int cs_value_compute(const cs_history *h, int64_t as_of, const custscore_value_o
 /* ---------------------------------------------------------------------- */
 /* Lifetime value (specfun.c, optimize.c, btyd.c, pnbd.c, spend.c, fit.c,
  * model_store.c, clv.c, clv_store.c). Formulas and citations:
- * docs/models-clv.md. */
+ * docs/models.md ("Lifetime value"). */
 
 /* Special functions (specfun.c), all reentrant. cs_lgamma is log|Gamma(x)|
  * through lgamma_r (lgamma would write the global signgam). */
@@ -505,7 +505,7 @@ double cs_rng_normal(cs_rng *g);
 
 /* ---------------------------------------------------------------------- */
 /* Churn risk (logistic.c, churn_features.c, churn_model.c, churn.c,
- * churn_score.c; docs/models-churn.md). */
+ * churn_score.c; docs/models.md ("Churn risk")). */
 
 /* logistic.c */
 double cs_sigmoid(double eta);

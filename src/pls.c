@@ -1,7 +1,7 @@
 /*
  * pls.c: PLS path modelling engine (Wold 1982; Lohmöller 1989; Tenenhaus,
  * Esposito Vinzi, Chatelin & Lauro 2005, "PLS path modeling", CSDA 48,
- * 159-205; formulas in docs/models-csi.md).
+ * 159-205; formulas in docs/models.md ("Satisfaction index")).
  *
  * Every step of Wold's algorithm is a linear function of the items, so the
  * whole iteration runs on the p x p covariance (or correlation) matrix of the

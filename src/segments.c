@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* Rule set of the `rfm` README/vignette (docs/models-value.md, table A). */
+/* Rule set of the `rfm` README/vignette (docs/models.md ("Customer value"), table A). */
 static const custscore_segment_rule cs_default_segments[] = {
     {"Champions", 5, 5, 5, 5, 5, 5},       {"Potential Loyalist", 3, 5, 3, 5, 2, 5},
     {"Loyal Customers", 2, 4, 2, 4, 2, 4}, {"Promising", 3, 4, 1, 3, 3, 5},

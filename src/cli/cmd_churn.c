@@ -1,5 +1,5 @@
 /*
- * cmd_churn.c: `custscore churn train|score|card` (churn risk, docs/models-churn.md).
+ * cmd_churn.c: `custscore churn train|score|card` (churn risk, docs/models.md ("Churn risk")).
  */
 #include "cli.h"
 

@@ -4,7 +4,7 @@ probability, band, reasons and value at risk (:meth:`custscore.Store.churn`).
 
 Higher probability = more likely to churn, everywhere. The array building
 blocks (logistic regression, AUC, Brier, lift, calibration) are in
-:mod:`custscore.models`. Methods and features: docs/models-churn.md.
+:mod:`custscore.models`. Methods and features: docs/models.md ("Churn risk").
 """
 
 from __future__ import annotations

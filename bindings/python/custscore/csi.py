@@ -6,7 +6,7 @@ Pure functions take a data matrix (numpy array, pandas DataFrame or lists;
 NaN marks a missing answer); the store versions are methods of
 :class:`custscore.Store` (``csi``, ``csi_customers``, ``servqual``, ``kano``,
 ``save_survey_model``, ``load_survey_model``). Formulas and citations:
-docs/models-csi.md.
+docs/models.md ("Satisfaction index").
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ profit rank, the whale curve, tiers (the customer pyramid) and lifecycle
 stages, over arrays (numpy arrays when numpy is installed, else any
 sequence). NaN marks a missing value, as in the C API.
 
-Formulas and citations: docs/models-value.md. Store versions:
+Formulas and citations: docs/models.md ("Customer value"). Store versions:
 :meth:`custscore.Store.value`, :meth:`custscore.Store.whale_curve`.
 """
 

@@ -72,19 +72,19 @@ extern "C" {
  * custscore_errstr() gives a generic text, custscore_errmsg() the detail.
  */
 typedef enum custscore_error {
-    CUSTSCORE_OK = 0,           /**< success */
-    CUSTSCORE_EINVAL = -1,      /**< invalid argument or bad input data */
-    CUSTSCORE_ENOMEM = -2,      /**< out of memory */
-    CUSTSCORE_EIO = -3,         /**< I/O error, disk full, cannot open a file */
-    CUSTSCORE_EBUSY = -4,       /**< database busy or locked; retryable */
-    CUSTSCORE_ECORRUPT = -5,    /**< database file corrupt or not a database */
-    CUSTSCORE_ENOTFOUND = -6,   /**< customer, file or object not found */
-    CUSTSCORE_ENOMODEL = -7,    /**< no fitted model of the requested kind */
-    CUSTSCORE_ENOCONV = -8,     /**< model fit did not converge */
-    CUSTSCORE_ESCHEMA = -9,     /**< store written by a newer custscore */
-    CUSTSCORE_EREADONLY = -10,  /**< write attempted on a read-only store */
-    CUSTSCORE_ERANGE = -11,     /**< a value or size is outside the supported limits */
-    CUSTSCORE_EINTERNAL = -12   /**< internal error (a bug: please report it) */
+    CUSTSCORE_OK = 0,          /**< success */
+    CUSTSCORE_EINVAL = -1,     /**< invalid argument or bad input data */
+    CUSTSCORE_ENOMEM = -2,     /**< out of memory */
+    CUSTSCORE_EIO = -3,        /**< I/O error, disk full, cannot open a file */
+    CUSTSCORE_EBUSY = -4,      /**< database busy or locked; retryable */
+    CUSTSCORE_ECORRUPT = -5,   /**< database file corrupt or not a database */
+    CUSTSCORE_ENOTFOUND = -6,  /**< customer, file or object not found */
+    CUSTSCORE_ENOMODEL = -7,   /**< no fitted model of the requested kind */
+    CUSTSCORE_ENOCONV = -8,    /**< model fit did not converge */
+    CUSTSCORE_ESCHEMA = -9,    /**< store written by a newer custscore */
+    CUSTSCORE_EREADONLY = -10, /**< write attempted on a read-only store */
+    CUSTSCORE_ERANGE = -11,    /**< a value or size is outside the supported limits */
+    CUSTSCORE_EINTERNAL = -12  /**< internal error (a bug: please report it) */
 } custscore_error;
 
 /** Time units used by the models (explicit everywhere, see the file comment). */
@@ -253,8 +253,9 @@ CUSTSCORE_API int custscore_add_complaint(custscore *db, const char *customer, i
 
 /** What a CSV file holds. */
 typedef enum custscore_kind {
-    CUSTSCORE_KIND_ORDERS = 1,    /**< fields customer, order, ts, revenue | quantity+price, cost */
-    CUSTSCORE_KIND_CUSTOMERS = 2, /**< field customer (+ created); other columns become attributes */
+    CUSTSCORE_KIND_ORDERS = 1, /**< fields customer, order, ts, revenue | quantity+price, cost */
+    CUSTSCORE_KIND_CUSTOMERS =
+        2, /**< field customer (+ created); other columns become attributes */
     CUSTSCORE_KIND_RESPONSES = 3, /**< long form customer, ts, item, value; or wide form */
     CUSTSCORE_KIND_COMPLAINTS = 4 /**< fields customer, ts, severity, resolved */
 } custscore_kind;
@@ -277,7 +278,7 @@ typedef struct custscore_import_options {
     /** Nonzero: columns are separated by runs of spaces and tabs, leading
      *  blanks ignored (the CDNOW files); quotes are not special. */
     int whitespace;
-    int no_header;  /**< nonzero: the first line is data; map columns by position */
+    int no_header; /**< nonzero: the first line is data; map columns by position */
     /** Column map "field=COLUMN,field=COLUMN": COLUMN is a header name or a
      *  1-based position. Unmapped fields are looked up by their own name
      *  (case-insensitive) in the header. NULL for none. */
@@ -364,16 +365,16 @@ CUSTSCORE_API int custscore_import_csv_buffer(custscore *db, custscore_kind kind
 
 /** One customer's summary. */
 typedef struct custscore_summary {
-    const char *customer; /**< the key; valid during the callback / until the next call */
-    int64_t first;        /**< first purchase occasion (Unix s, start of the day); 0 if none */
-    int64_t last;         /**< last purchase occasion (Unix s, start of the day); 0 if none */
-    int64_t x;            /**< repeat purchase occasions (occasions - 1; 0 if none) */
-    double t_x;           /**< time from first to last occasion, in the unit */
-    double T;             /**< time from first occasion to the as-of day, in the unit */
-    int64_t orders;       /**< orders up to the as-of day (returns included) */
-    double revenue;       /**< total net revenue */
-    double cost;          /**< total cost (0 when unknown) */
-    double profit;        /**< revenue - cost */
+    const char *customer;     /**< the key; valid during the callback / until the next call */
+    int64_t first;            /**< first purchase occasion (Unix s, start of the day); 0 if none */
+    int64_t last;             /**< last purchase occasion (Unix s, start of the day); 0 if none */
+    int64_t x;                /**< repeat purchase occasions (occasions - 1; 0 if none) */
+    double t_x;               /**< time from first to last occasion, in the unit */
+    double T;                 /**< time from first occasion to the as-of day, in the unit */
+    int64_t orders;           /**< orders up to the as-of day (returns included) */
+    double revenue;           /**< total net revenue */
+    double cost;              /**< total cost (0 when unknown) */
+    double profit;            /**< revenue - cost */
     double mean_repeat_spend; /**< mean revenue of the repeat occasions (0 when x = 0) */
 } custscore_summary;
 
@@ -603,8 +604,8 @@ CUSTSCORE_API int custscore_segments_parse(const char *text, size_t size, const 
  * @return as custscore_segments_parse(), plus ::CUSTSCORE_ENOTFOUND (no such
  *         file) and ::CUSTSCORE_EIO.
  */
-CUSTSCORE_API int custscore_segments_load(const char *path, custscore_segments **out,
-                                          char *errbuf, size_t errbuf_size);
+CUSTSCORE_API int custscore_segments_load(const char *path, custscore_segments **out, char *errbuf,
+                                          size_t errbuf_size);
 
 /** Free a segment table; NULL is a no-op. */
 CUSTSCORE_API void custscore_segments_free(custscore_segments *segments);
@@ -626,18 +627,18 @@ typedef enum custscore_monetary_basis {
 
 /** RFM options. Initialise with ::CUSTSCORE_RFM_OPTIONS_INIT. */
 typedef struct custscore_rfm_options {
-    unsigned version; /**< ::CUSTSCORE_RFM_OPTIONS_VERSION */
-    int bins;         /**< bins of each score, 1..9 (default 5) */
+    unsigned version;    /**< ::CUSTSCORE_RFM_OPTIONS_VERSION */
+    int bins;            /**< bins of each score, 1..9 (default 5) */
     custscore_ties ties; /**< cut point rule (default ::CUSTSCORE_TIES_VALUE) */
     double cut_offset;   /**< see custscore_bin_options::cut_offset (default 1.0) */
     /** Explicit cut points per score (see custscore_bin_options::thresholds);
      *  NULL to use bins. Recency thresholds are in days. */
     const double *recency_thresholds;
-    size_t n_recency_thresholds;     /**< length of recency_thresholds */
-    const double *frequency_thresholds; /**< NULL to use bins */
-    size_t n_frequency_thresholds;      /**< length of frequency_thresholds */
-    const double *monetary_thresholds;  /**< NULL to use bins */
-    size_t n_monetary_thresholds;       /**< length of monetary_thresholds */
+    size_t n_recency_thresholds;         /**< length of recency_thresholds */
+    const double *frequency_thresholds;  /**< NULL to use bins */
+    size_t n_frequency_thresholds;       /**< length of frequency_thresholds */
+    const double *monetary_thresholds;   /**< NULL to use bins */
+    size_t n_monetary_thresholds;        /**< length of monetary_thresholds */
     custscore_frequency_basis frequency; /**< default ::CUSTSCORE_FREQUENCY_OCCASIONS */
     custscore_monetary_basis monetary;   /**< default ::CUSTSCORE_MONETARY_TOTAL */
     /** Segment table; NULL for custscore_segments_default(). The names must
@@ -671,8 +672,8 @@ typedef struct custscore_rfm_options {
  */
 CUSTSCORE_API int custscore_rfm_score(const double *recency_days, const double *frequency,
                                       const double *monetary, size_t n,
-                                      const custscore_rfm_options *options, int *r, int *f,
-                                      int *m, int *segment);
+                                      const custscore_rfm_options *options, int *r, int *f, int *m,
+                                      int *segment);
 
 /**
  * Profit rank and share of @p n customers: rank 1 is the most profitable,
@@ -870,18 +871,18 @@ typedef struct custscore_value {
     const char *customer; /**< the key (NULL when the input had no keys) */
     /** Days from the last purchase occasion to the as-of day; -1 without one. */
     int64_t recency_days;
-    int64_t frequency; /**< occasions or orders (custscore_rfm_options::frequency) */
-    double monetary;   /**< total or mean net revenue of the whole history */
-    int r, f, m;       /**< scores 1..bins; 0 for a customer without a purchase occasion */
-    int rfm_score;     /**< 100 r + 10 f + m (0 when not scored) */
-    const char *segment; /**< segment name or "Others" (owned by the rule table) */
-    int segment_index;   /**< index of the matching rule, -1 for Others */
-    double revenue;      /**< net revenue in the profit window */
-    double cost;         /**< cost in the profit window (unknown costs count 0) */
-    double profit;       /**< revenue - cost */
-    double profit_share; /**< profit / total profit; NaN when the total is <= 0 */
-    int64_t profit_rank; /**< 1 = most profitable; equal profits in input order */
-    int tier;            /**< tier index, 0 = best */
+    int64_t frequency;     /**< occasions or orders (custscore_rfm_options::frequency) */
+    double monetary;       /**< total or mean net revenue of the whole history */
+    int r, f, m;           /**< scores 1..bins; 0 for a customer without a purchase occasion */
+    int rfm_score;         /**< 100 r + 10 f + m (0 when not scored) */
+    const char *segment;   /**< segment name or "Others" (owned by the rule table) */
+    int segment_index;     /**< index of the matching rule, -1 for Others */
+    double revenue;        /**< net revenue in the profit window */
+    double cost;           /**< cost in the profit window (unknown costs count 0) */
+    double profit;         /**< revenue - cost */
+    double profit_share;   /**< profit / total profit; NaN when the total is <= 0 */
+    int64_t profit_rank;   /**< 1 = most profitable; equal profits in input order */
+    int tier;              /**< tier index, 0 = best */
     const char *tier_name; /**< tier name (owned by the options or static) */
     custscore_lifecycle lifecycle; /**< lifecycle stage */
     int64_t first;  /**< first purchase occasion (Unix s, start of the day); 0 if none */
@@ -892,12 +893,12 @@ typedef struct custscore_value {
 /** Orders of many customers as plain arrays, grouped by customer (the input
  *  of custscore_value_compute()). */
 typedef struct custscore_order_arrays {
-    size_t n_customers; /**< number of customers */
+    size_t n_customers;          /**< number of customers */
     const char *const *customer; /**< [n_customers] keys, or NULL */
     /** [n_customers + 1]: the orders of customer i are offset[i] ..
      *  offset[i + 1] - 1, ascending by time; offset[0] = 0. */
     const size_t *offset;
-    const int64_t *ts;    /**< [offset[n_customers]] order time (Unix s, UTC) */
+    const int64_t *ts;     /**< [offset[n_customers]] order time (Unix s, UTC) */
     const double *revenue; /**< net revenue; <= 0 is a return, not a purchase */
     const double *cost;    /**< cost, or NULL when unknown (profit = revenue) */
 } custscore_order_arrays;
@@ -1512,7 +1513,7 @@ typedef enum custscore_pls_scaling {
 
 /** Treatment of missing answers (NaN in the data). */
 typedef enum custscore_pls_missing {
-    CUSTSCORE_PLS_MISSING_MEAN = 0,    /**< replace by the item's mean over the rows used (default) */
+    CUSTSCORE_PLS_MISSING_MEAN = 0, /**< replace by the item's mean over the rows used (default) */
     CUSTSCORE_PLS_MISSING_LISTWISE = 1 /**< drop every row with a missing answer */
 } custscore_pls_missing;
 
@@ -1548,10 +1549,10 @@ typedef struct custscore_pls_options {
      *  sign is chosen so that it correlates positively with the majority of its
      *  items (ties: with the larger sum of loadings). */
     int no_sign_fix;
-    int bootstrap;   /**< number of bootstrap resamples (0: none) */
-    uint64_t seed;   /**< seed of the bootstrap's own random-number generator */
-    double level;    /**< level of the percentile intervals; default 0.95 */
-    int no_scores;   /**< nonzero: do not return the construct scores */
+    int bootstrap; /**< number of bootstrap resamples (0: none) */
+    uint64_t seed; /**< seed of the bootstrap's own random-number generator */
+    double level;  /**< level of the percentile intervals; default 0.95 */
+    int no_scores; /**< nonzero: do not return the construct scores */
 } custscore_pls_options;
 
 #define CUSTSCORE_PLS_OPTIONS_VERSION 1
@@ -1559,7 +1560,7 @@ typedef struct custscore_pls_options {
  *  300 iterations, mean replacement, sign fixing, no bootstrap. */
 #define CUSTSCORE_PLS_OPTIONS_INIT                                                                 \
     {                                                                                              \
-        CUSTSCORE_PLS_OPTIONS_VERSION, CUSTSCORE_PLS_PATH, CUSTSCORE_PLS_STANDARDIZE, 0, 1e-7,    \
+        CUSTSCORE_PLS_OPTIONS_VERSION, CUSTSCORE_PLS_PATH, CUSTSCORE_PLS_STANDARDIZE, 0, 1e-7,     \
             300, CUSTSCORE_PLS_MISSING_MEAN, 0, 0, 0, 0.95, 0                                      \
     }
 
@@ -1591,16 +1592,17 @@ typedef struct custscore_pls_result {
      *  rescale(), the ACSI form); NaN for the whole construct when any of its
      *  raw weights is negative or their sum is not positive. */
     double *index_weights;
-    double *loadings;       /**< [n_items] correlation of each item with its construct */
-    double *cross_loadings; /**< [n_items * k] correlation of item i with construct c at [i*k + c] */
-    double *paths;          /**< [k * k] path coefficient from -> to at [from*k + to] (OLS); 0 if none */
-    double *total_effects;  /**< [k * k] direct + indirect effects, same layout */
-    double *r2;             /**< [k] R² of each endogenous construct; NaN for exogenous ones */
-    double *r2_adj;         /**< [k] adjusted R²: 1 - (1 - R²)(n - 1)/(n - p - 1); NaN if exogenous */
-    double *alpha;          /**< [k] Cronbach's alpha (standardised); NaN for Mode B */
-    double *rho_c;          /**< [k] composite reliability ρC from the loadings; NaN for Mode B */
-    double *ave;            /**< [k] average variance extracted; NaN for Mode B */
-    double gof;             /**< goodness of fit (Tenenhaus et al. 2005) */
+    double *loadings; /**< [n_items] correlation of each item with its construct */
+    double
+        *cross_loadings; /**< [n_items * k] correlation of item i with construct c at [i*k + c] */
+    double *paths; /**< [k * k] path coefficient from -> to at [from*k + to] (OLS); 0 if none */
+    double *total_effects; /**< [k * k] direct + indirect effects, same layout */
+    double *r2;            /**< [k] R² of each endogenous construct; NaN for exogenous ones */
+    double *r2_adj; /**< [k] adjusted R²: 1 - (1 - R²)(n - 1)/(n - p - 1); NaN if exogenous */
+    double *alpha;  /**< [k] Cronbach's alpha (standardised); NaN for Mode B */
+    double *rho_c;  /**< [k] composite reliability ρC from the loadings; NaN for Mode B */
+    double *ave;    /**< [k] average variance extracted; NaN for Mode B */
+    double gof;     /**< goodness of fit (Tenenhaus et al. 2005) */
     /** [k] mean of each construct on its items' own scale: sum index_weight *
      *  item_mean (plspm's rescaled score's mean); NaN where index_weights are. */
     double *construct_mean;
@@ -1609,16 +1611,16 @@ typedef struct custscore_pls_result {
     /* Bootstrap (NULL / 0 unless options->bootstrap > 0). Standard errors are
      * the standard deviations over the resamples (divisor B - 1); intervals
      * are percentile intervals at the options' level. */
-    int boot_resamples;        /**< resamples used */
-    int boot_failed;           /**< resamples left out: no convergence or an item without variance */
-    double level;              /**< level of the intervals */
-    double *weights_se;        /**< [n_items] */
-    double *weights_low;       /**< [n_items] */
-    double *weights_high;      /**< [n_items] */
-    double *paths_se;          /**< [k * k] (0 where no path) */
-    double *paths_low;         /**< [k * k] */
-    double *paths_high;        /**< [k * k] */
-    double *construct_mean_se; /**< [k] */
+    int boot_resamples;   /**< resamples used */
+    int boot_failed;      /**< resamples left out: no convergence or an item without variance */
+    double level;         /**< level of the intervals */
+    double *weights_se;   /**< [n_items] */
+    double *weights_low;  /**< [n_items] */
+    double *weights_high; /**< [n_items] */
+    double *paths_se;     /**< [k * k] (0 where no path) */
+    double *paths_low;    /**< [k * k] */
+    double *paths_high;   /**< [k * k] */
+    double *construct_mean_se;   /**< [k] */
     double *construct_mean_low;  /**< [k] */
     double *construct_mean_high; /**< [k] */
 } custscore_pls_result;
@@ -1703,8 +1705,7 @@ CUSTSCORE_API const char *custscore_survey_model_name(const custscore_survey_mod
 
 /** Add a construct. @return 0, ::CUSTSCORE_EINVAL (bad or duplicate name, bad mode). */
 CUSTSCORE_API int custscore_survey_model_add_construct(custscore_survey_model *model,
-                                                       const char *name,
-                                                       custscore_pls_mode mode);
+                                                       const char *name, custscore_pls_mode mode);
 
 /**
  * Add an item to a construct: answers range over @p scale_min .. @p scale_max
@@ -1715,22 +1716,20 @@ CUSTSCORE_API int custscore_survey_model_add_construct(custscore_survey_model *m
  */
 CUSTSCORE_API int custscore_survey_model_add_item(custscore_survey_model *model,
                                                   const char *construct, const char *item,
-                                                  double scale_min, double scale_max,
-                                                  int reversed);
+                                                  double scale_min, double scale_max, int reversed);
 
 /** Add the path @p from -> @p to. @return 0, ::CUSTSCORE_ENOTFOUND, ::CUSTSCORE_EINVAL
  *  (a self-loop, a duplicate, or a path closing a cycle). */
-CUSTSCORE_API int custscore_survey_model_add_path(custscore_survey_model *model,
-                                                  const char *from, const char *to);
+CUSTSCORE_API int custscore_survey_model_add_path(custscore_survey_model *model, const char *from,
+                                                  const char *to);
 
 /** Make @p construct the target (satisfaction) construct. */
 CUSTSCORE_API int custscore_survey_model_set_target(custscore_survey_model *model,
                                                     const char *construct);
 
 /** Set the answer scale of @p item, or of every item when @p item is NULL. */
-CUSTSCORE_API int custscore_survey_model_set_scale(custscore_survey_model *model,
-                                                   const char *item, double scale_min,
-                                                   double scale_max);
+CUSTSCORE_API int custscore_survey_model_set_scale(custscore_survey_model *model, const char *item,
+                                                   double scale_min, double scale_max);
 
 /** Name the 0-10 "would you recommend" item used for the NPS (NULL: none). The
  *  item need not belong to a construct. */
@@ -1830,7 +1829,7 @@ typedef struct custscore_csi_options {
  *  recipe), mean replacement, automatic minimum, no bootstrap. */
 #define CUSTSCORE_CSI_OPTIONS_INIT                                                                 \
     {                                                                                              \
-        CUSTSCORE_CSI_OPTIONS_VERSION, CUSTSCORE_PLS_CENTROID, CUSTSCORE_PLS_CENTER, 1e-7, 300,   \
+        CUSTSCORE_CSI_OPTIONS_VERSION, CUSTSCORE_PLS_CENTROID, CUSTSCORE_PLS_CENTER, 1e-7, 300,    \
             CUSTSCORE_PLS_MISSING_MEAN, 0, 0, 0, 0.95, 0, 0, CUSTSCORE_CSI_BY_NONE, NULL, NULL, 0  \
     }
 
@@ -1848,9 +1847,9 @@ typedef struct custscore_nps_result {
 
 /** One row of the importance–performance table. */
 typedef struct custscore_csi_driver {
-    size_t construct;  /**< index into custscore_csi_result::construct_names */
-    double importance; /**< total effect of the construct on the target */
-    double performance; /**< the construct's index 0-100 */
+    size_t construct;    /**< index into custscore_csi_result::construct_names */
+    double importance;   /**< total effect of the construct on the target */
+    double performance;  /**< the construct's index 0-100 */
     int high_importance; /**< 1 when importance >= the mean importance of the drivers */
 } custscore_csi_driver;
 
@@ -1863,35 +1862,35 @@ typedef struct custscore_csi_estimate {
     size_t n;             /**< respondents used */
     size_t n_dropped;     /**< respondents left out (no answers, or listwise deletion) */
     custscore_csi_status status;
-    const char *message;  /**< what happened, in words ("" when nothing to say) */
-    int converged;        /**< PLS converged (0 with fixed weights) */
-    int iterations;       /**< PLS iterations */
-    double index;         /**< the target construct's index 0-100 */
-    double index_se;      /**< bootstrap standard error (NaN without bootstrap) */
-    double index_low;     /**< bootstrap percentile interval (NaN without bootstrap) */
+    const char *message; /**< what happened, in words ("" when nothing to say) */
+    int converged;       /**< PLS converged (0 with fixed weights) */
+    int iterations;      /**< PLS iterations */
+    double index;        /**< the target construct's index 0-100 */
+    double index_se;     /**< bootstrap standard error (NaN without bootstrap) */
+    double index_low;    /**< bootstrap percentile interval (NaN without bootstrap) */
     double index_high;
-    double index_equal;   /**< index with equal weights, for comparison */
-    double *construct_index; /**< [k] index 0-100 of every construct */
+    double index_equal;           /**< index with equal weights, for comparison */
+    double *construct_index;      /**< [k] index 0-100 of every construct */
     double *construct_index_low;  /**< [k] bootstrap interval, NULL without bootstrap */
     double *construct_index_high; /**< [k] */
-    double *weights;      /**< [p] index weights, summing to 1 within each construct */
-    double *outer_weights; /**< [p] PLS outer weights on the working scale */
-    double *outer_weights_se;   /**< [p] NULL without bootstrap */
-    double *outer_weights_low;  /**< [p] */
-    double *outer_weights_high; /**< [p] */
-    double *loadings;     /**< [p] */
-    double *paths;        /**< [k * k] path from -> to at [from*k + to] */
-    double *paths_se;     /**< [k * k] NULL without bootstrap */
-    double *paths_low;    /**< [k * k] */
-    double *paths_high;   /**< [k * k] */
-    double *total_effects; /**< [k * k] */
-    double *r2;           /**< [k] NaN for exogenous constructs */
-    double *r2_adj;       /**< [k] */
-    double *alpha;        /**< [k] Cronbach's alpha */
-    double *rho_c;        /**< [k] composite reliability */
-    double *ave;          /**< [k] average variance extracted */
-    double gof;           /**< goodness of fit */
-    int has_nps;          /**< nps is filled (an NPS item was named and answered) */
+    double *weights;              /**< [p] index weights, summing to 1 within each construct */
+    double *outer_weights;        /**< [p] PLS outer weights on the working scale */
+    double *outer_weights_se;     /**< [p] NULL without bootstrap */
+    double *outer_weights_low;    /**< [p] */
+    double *outer_weights_high;   /**< [p] */
+    double *loadings;             /**< [p] */
+    double *paths;                /**< [k * k] path from -> to at [from*k + to] */
+    double *paths_se;             /**< [k * k] NULL without bootstrap */
+    double *paths_low;            /**< [k * k] */
+    double *paths_high;           /**< [k * k] */
+    double *total_effects;        /**< [k * k] */
+    double *r2;                   /**< [k] NaN for exogenous constructs */
+    double *r2_adj;               /**< [k] */
+    double *alpha;                /**< [k] Cronbach's alpha */
+    double *rho_c;                /**< [k] composite reliability */
+    double *ave;                  /**< [k] average variance extracted */
+    double gof;                   /**< goodness of fit */
+    int has_nps;                  /**< nps is filled (an NPS item was named and answered) */
     custscore_nps_result nps;
     /** Importance–performance, weakest high-importance driver first: drivers
      *  (constructs with a total effect on the target) of high importance by
@@ -1936,10 +1935,8 @@ typedef struct custscore_csi_result {
  */
 CUSTSCORE_API int custscore_csi_fit(const custscore_survey_model *model, const double *data,
                                     size_t n_rows, size_t n_cols, const char *const *columns,
-                                    const char *const *groups,
-                                    const custscore_csi_options *options,
-                                    custscore_csi_result **out, char *errbuf,
-                                    size_t errbuf_size);
+                                    const char *const *groups, const custscore_csi_options *options,
+                                    custscore_csi_result **out, char *errbuf, size_t errbuf_size);
 
 /**
  * Compute the index from the survey responses in the store. A respondent is
@@ -2000,12 +1997,12 @@ CUSTSCORE_API const char *custscore_servqual_dimension_name(int dimension);
 /** SERVQUAL gaps: perception - expectation (negative: below expectations). */
 typedef struct custscore_servqual_result {
     size_t n_items;
-    char **item_names;       /**< [n_items] "EXPECTATION/PERCEPTION" item names (or "item N") */
-    int *item_dimension;     /**< [n_items] */
-    size_t *item_n;          /**< [n_items] respondents who answered both */
-    double *expectation;     /**< [n_items] mean expectation */
-    double *perception;      /**< [n_items] mean perception */
-    double *gap;             /**< [n_items] mean of perception - expectation */
+    char **item_names;   /**< [n_items] "EXPECTATION/PERCEPTION" item names (or "item N") */
+    int *item_dimension; /**< [n_items] */
+    size_t *item_n;      /**< [n_items] respondents who answered both */
+    double *expectation; /**< [n_items] mean expectation */
+    double *perception;  /**< [n_items] mean perception */
+    double *gap;         /**< [n_items] mean of perception - expectation */
     size_t dimension_items[CUSTSCORE_SERVQUAL_DIMENSIONS];
     double dimension_expectation[CUSTSCORE_SERVQUAL_DIMENSIONS]; /**< mean of item means */
     double dimension_perception[CUSTSCORE_SERVQUAL_DIMENSIONS];
@@ -2071,7 +2068,7 @@ typedef struct custscore_kano_feature {
     char *name;
     size_t n;                                /**< valid answer pairs */
     size_t count[CUSTSCORE_KANO_CATEGORIES]; /**< by category */
-    int category; /**< most frequent; ties broken M > O > A > I > R > Q; -1 when n = 0 */
+    int category;  /**< most frequent; ties broken M > O > A > I > R > Q; -1 when n = 0 */
     double better; /**< (A + O) / (A + O + M + I) (Berger et al. 1993); NaN if 0/0 */
     double worse;  /**< -(O + M) / (A + O + M + I); NaN if 0/0 */
 } custscore_kano_feature;
@@ -2508,13 +2505,13 @@ CUSTSCORE_API const char *custscore_churn_band(double probability, double band_m
 
 /** Options of custscore_retention(). Initialise with ::CUSTSCORE_RETENTION_OPTIONS_INIT. */
 typedef struct custscore_retention_options {
-    unsigned version;      /**< ::CUSTSCORE_RETENTION_OPTIONS_VERSION */
+    unsigned version; /**< ::CUSTSCORE_RETENTION_OPTIONS_VERSION */
     /** Calendar period: ::CUSTSCORE_UNIT_MONTH (default; calendar months),
      *  ::CUSTSCORE_UNIT_WEEK (ISO weeks, Monday to Sunday), ::CUSTSCORE_UNIT_DAY
      *  or ::CUSTSCORE_UNIT_YEAR (calendar years). */
     custscore_unit period;
-    int max_periods;       /**< longest retention curve kept per cohort (default 24) */
-    int64_t since;         /**< ignore cohorts starting before this time (0: all) */
+    int max_periods; /**< longest retention curve kept per cohort (default 24) */
+    int64_t since;   /**< ignore cohorts starting before this time (0: all) */
 } custscore_retention_options;
 
 #define CUSTSCORE_RETENTION_OPTIONS_VERSION 1
@@ -2542,9 +2539,9 @@ typedef struct custscore_cohort {
 
 /** One calendar period's indicators over all customers. */
 typedef struct custscore_period_stats {
-    int64_t start;          /**< first second of the period (UTC) */
-    int64_t active;         /**< customers with a purchase occasion in the period */
-    int64_t new_customers;  /**< of them, first purchases */
+    int64_t start;         /**< first second of the period (UTC) */
+    int64_t active;        /**< customers with a purchase occasion in the period */
+    int64_t new_customers; /**< of them, first purchases */
     /** Share of the previous period's active customers also active in this
      *  one (NaN for the first period or an empty previous period). */
     double retention_rate;
@@ -2656,7 +2653,7 @@ typedef struct custscore_score_options {
 #define CUSTSCORE_SCORE_OPTIONS_VERSION 1
 #define CUSTSCORE_SCORE_OPTIONS_INIT                                                               \
     {                                                                                              \
-        CUSTSCORE_SCORE_OPTIONS_VERSION, CUSTSCORE_VALUE_OPTIONS_INIT, CUSTSCORE_CLV_OPTIONS_INIT,  \
+        CUSTSCORE_SCORE_OPTIONS_VERSION, CUSTSCORE_VALUE_OPTIONS_INIT, CUSTSCORE_CLV_OPTIONS_INIT, \
             NAN, NAN, NAN, NAN, 0.0, 0.0, NULL, 0                                                  \
     }
 
@@ -2683,13 +2680,13 @@ typedef struct custscore_score {
     /* Churn (NaN without a trained churn model; see churn_note) */
     double churn_probability; /**< P(no purchase in the model's window); higher = riskier */
     const char *band;         /**< "low", "medium", "high", or "" */
-    const char *reason[CUSTSCORE_REASONS];        /**< top reasons in words ("" when fewer) */
+    const char *reason[CUSTSCORE_REASONS];         /**< top reasons in words ("" when fewer) */
     double reason_contribution[CUSTSCORE_REASONS]; /**< their logit contributions */
-    double value_at_risk;     /**< churn_probability x CLV (NaN when either is) */
-    const char *churn_note;   /**< "" or why the churn fields are empty */
+    double value_at_risk;   /**< churn_probability x CLV (NaN when either is) */
+    const char *churn_note; /**< "" or why the churn fields are empty */
     /* Satisfaction (NaN without survey answers; see satisfaction_note) */
-    double satisfaction;      /**< 0-100 from the latest answers */
-    int64_t satisfaction_ts;  /**< when those answers were given; 0 if none */
+    double satisfaction;           /**< 0-100 from the latest answers */
+    int64_t satisfaction_ts;       /**< when those answers were given; 0 if none */
     const char *satisfaction_note; /**< "" or why satisfaction is empty */
     /** Behavioural loyalty 0..1: the mean of P(alive) (when a model exists)
      *  and the customer's repeat rate x / (x + 1). */
@@ -2705,7 +2702,7 @@ typedef int (*custscore_score_fn)(const custscore_score *score, void *payload);
 typedef struct custscore_score_info {
     int64_t as_of;
     int64_t customers;
-    int has_clv, has_churn, has_satisfaction; /**< which parts were available */
+    int has_clv, has_churn, has_satisfaction;       /**< which parts were available */
     double current_value_split, future_value_split; /**< split points used */
     double satisfaction_split, loyalty_split;
     int64_t value_quadrant_count[5];   /**< customers per ::custscore_value_quadrant */
@@ -2725,9 +2722,8 @@ typedef struct custscore_score_info {
  *         nonzero value (nothing saved then).
  */
 CUSTSCORE_API int custscore_score_all(custscore *db, int64_t as_of,
-                                      const custscore_score_options *options,
-                                      custscore_score_fn fn, void *payload,
-                                      custscore_score_info *info);
+                                      const custscore_score_options *options, custscore_score_fn fn,
+                                      void *payload, custscore_score_info *info);
 
 /** One customer's saved scores (from a snapshot). Strings are valid during
  *  the callback / until the next call on the handle. */
@@ -2854,8 +2850,7 @@ typedef struct custscore_report_options {
  *         section comment).
  */
 CUSTSCORE_API int custscore_report_html(custscore *db, int64_t as_of,
-                                        const custscore_report_options *options,
-                                        const char *path);
+                                        const custscore_report_options *options, const char *path);
 /** @} */
 
 /* @@CUSTSCORE_SCORE_API@@ */

@@ -28,9 +28,9 @@ struct cs_csv {
     bool started;     /* BOM check done */
     char delimiter;
     bool whitespace;
-    int64_t line;     /* physical lines consumed */
+    int64_t line; /* physical lines consumed */
     /* Record output */
-    char *out;        /* unescaped field bytes, NUL-separated */
+    char *out; /* unescaped field bytes, NUL-separated */
     size_t out_cap;
     char **field;
     size_t *flen;

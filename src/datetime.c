@@ -369,8 +369,8 @@ int custscore_format_time(int64_t t, int date_only, char *buf, size_t size)
     if (date_only || secs == 0)
         n = snprintf(buf, size, "%04d-%02u-%02u", (int)y, m, d);
     else
-        n = snprintf(buf, size, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, m, d,
-                     (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+        n = snprintf(buf, size, "%04d-%02u-%02uT%02d:%02d:%02dZ", (int)y, m, d, (int)(secs / 3600),
+                     (int)(secs / 60 % 60), (int)(secs % 60));
     if (n < 0 || (size_t)n >= size)
         return CUSTSCORE_ERANGE;
     return CUSTSCORE_OK;

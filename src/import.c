@@ -41,9 +41,9 @@ enum cs_field {
     F__COUNT
 };
 
-static const char *const cs_field_name[F__COUNT] = {
-    "customer", "order", "ts",      "revenue", "quantity", "price",
-    "cost",     "created", "item", "value",   "severity", "resolved"};
+static const char *const cs_field_name[F__COUNT] = {"customer", "order", "ts",       "revenue",
+                                                    "quantity", "price", "cost",     "created",
+                                                    "item",     "value", "severity", "resolved"};
 
 /* Header names recognised for each field when it is not mapped
  * (compared case-insensitively, ignoring '_' and ' '). */
@@ -69,8 +69,8 @@ static bool cs_field_allowed(custscore_kind kind, bool wide, enum cs_field f)
 {
     switch (kind) {
     case CUSTSCORE_KIND_ORDERS:
-        return f == F_CUSTOMER || f == F_ORDER || f == F_TS || f == F_REVENUE ||
-               f == F_QUANTITY || f == F_PRICE || f == F_COST;
+        return f == F_CUSTOMER || f == F_ORDER || f == F_TS || f == F_REVENUE || f == F_QUANTITY ||
+               f == F_PRICE || f == F_COST;
     case CUSTSCORE_KIND_CUSTOMERS:
         return f == F_CUSTOMER || f == F_CREATED;
     case CUSTSCORE_KIND_RESPONSES:
@@ -123,7 +123,7 @@ typedef struct cs_import {
      * 2 added by it. (Not packed into the id: store ids are any int64.) */
     unsigned char *cust_state;
     size_t cust_state_cap;
-    cs_strmap orders;    /* "customer\0order" -> index in agg */
+    cs_strmap orders; /* "customer\0order" -> index in agg */
     cs_agg_order *agg;
     size_t nagg, agg_cap;
     bool orders_table_empty;
@@ -229,9 +229,8 @@ static int cs_find_column(cs_import *im, const char *spec, size_t len, int *col)
     if (digits && len < 6) {
         int pos = atoi(spec);
         if (pos < 1 || (im->ncols && (size_t)pos > im->ncols))
-            return cs_error(im->db, CUSTSCORE_EINVAL,
-                            "%s: column position %d is outside 1..%zu", im->name, pos,
-                            im->ncols);
+            return cs_error(im->db, CUSTSCORE_EINVAL, "%s: column position %d is outside 1..%zu",
+                            im->name, pos, im->ncols);
         *col = pos - 1;
         return CUSTSCORE_OK;
     }
@@ -271,8 +270,8 @@ static int cs_import_resolve(cs_import *im)
         size_t len = end ? (size_t)(end - m) : strlen(m);
         const char *eq = memchr(m, '=', len);
         if (!eq)
-            return cs_error(im->db, CUSTSCORE_EINVAL,
-                            "map: '%.*s' is not FIELD=COLUMN", (int)len, m);
+            return cs_error(im->db, CUSTSCORE_EINVAL, "map: '%.*s' is not FIELD=COLUMN", (int)len,
+                            m);
         size_t flen = (size_t)(eq - m);
         int field = -1;
         for (int f = 0; f < F__COUNT; f++)
@@ -287,8 +286,8 @@ static int cs_import_resolve(cs_import *im)
                 }
             }
             return cs_error(im->db, CUSTSCORE_EINVAL,
-                            "map: unknown field '%.*s' for a %s import (fields: %s)", (int)flen,
-                            m, cs_kind_name(im->kind), buf);
+                            "map: unknown field '%.*s' for a %s import (fields: %s)", (int)flen, m,
+                            cs_kind_name(im->kind), buf);
         }
         int rc = cs_find_column(im, eq + 1, len - flen - 1, &im->col[field]);
         if (rc)
@@ -355,7 +354,8 @@ static int cs_import_resolve(cs_import *im)
         return cs_error(im->db, CUSTSCORE_EINVAL,
                         "%s: no column for field '%s' (name it in the header or map it: --map "
                         "%s=COLUMN)",
-                        im->name, missing, strncmp(missing, "revenue (", 9) == 0 ? "revenue" : missing);
+                        im->name, missing,
+                        strncmp(missing, "revenue (", 9) == 0 ? "revenue" : missing);
     /* Attribute / item columns: every column that is no field. */
     if (im->kind == CUSTSCORE_KIND_CUSTOMERS || wide) {
         size_t n = im->ncols;
@@ -677,7 +677,8 @@ static int cs_import_write_orders(cs_import *im)
     for (size_t i = 0; i < im->nagg; i++) {
         const cs_agg_order *a = &im->agg[i];
         if (!isfinite(a->revenue) || !isfinite(a->cost))
-            return cs_error(db, CUSTSCORE_EINVAL, "%s: order '%s' of customer '%s': sum of its "
+            return cs_error(db, CUSTSCORE_EINVAL,
+                            "%s: order '%s' of customer '%s': sum of its "
                             "lines overflows",
                             im->name, cs_strmap_key(&im->orders, a->key_entry) + a->key_skip,
                             cs_strmap_key(&im->customers, a->customer));
@@ -784,8 +785,8 @@ static int cs_import_customer_record(cs_import *im, const cs_csv_record *rec)
     return CUSTSCORE_OK;
 }
 
-static int cs_put_response(cs_import *im, int64_t id, int64_t ts, const char *item,
-                           size_t item_len, double value)
+static int cs_put_response(cs_import *im, int64_t id, int64_t ts, const char *item, size_t item_len,
+                           double value)
 {
     bool replaced;
     int rc = cs_response_put(im->db, id, ts, item, item_len, value, &replaced);
@@ -845,8 +846,7 @@ static int cs_import_response_record(cs_import *im, const cs_csv_record *rec)
         double value;
         const char *why;
         if (cs_parse_double(rec->field[c], rec->len[c], &value, &why) != 0)
-            return cs_reject(im, rec, (int)c + 1, im->header[c], rec->field[c], rec->len[c],
-                             why);
+            return cs_reject(im, rec, (int)c + 1, im->header[c], rec->field[c], rec->len[c], why);
     }
     size_t cindex = 0;
     bool is_new;
@@ -974,8 +974,8 @@ static int cs_import_run(cs_import *im)
             char why_cols[96];
             snprintf(why_cols, sizeof why_cols, "wrong number of columns: %zu, expected %zu",
                      rec.nfields, want);
-            rc = cs_reject(im, &rec, (int)(rec.nfields < want ? rec.nfields : want) + 1, NULL,
-                           NULL, 0, why_cols);
+            rc = cs_reject(im, &rec, (int)(rec.nfields < want ? rec.nfields : want) + 1, NULL, NULL,
+                           0, why_cols);
             continue;
         }
         /* Invalid UTF-8 anywhere in the record. */
@@ -1008,14 +1008,14 @@ static int cs_import_run(cs_import *im)
     if (rc == 0 && im->kind == CUSTSCORE_KIND_ORDERS)
         rc = cs_import_write_orders(im);
     if (rc == 0 && im->rejects && fflush(im->rejects) != 0)
-        rc = cs_error(db, CUSTSCORE_EIO, "%s: cannot write the rejects file",
-                      im->opt->rejects_path);
+        rc =
+            cs_error(db, CUSTSCORE_EIO, "%s: cannot write the rejects file", im->opt->rejects_path);
     return cs_tx_end(db, rc);
 }
 
 static int cs_import_any(custscore *db, custscore_kind kind, const char *path, const char *data,
-                     size_t size, const char *name, const custscore_import_options *options,
-                     custscore_import_report *report)
+                         size_t size, const char *name, const custscore_import_options *options,
+                         custscore_import_report *report)
 {
     custscore_import_report local_report;
     if (!report)
@@ -1066,8 +1066,8 @@ static int cs_import_any(custscore *db, custscore_kind kind, const char *path, c
         report->replaced = 0;
     }
     if (im.rejects && fclose(im.rejects) != 0 && rc == 0)
-        rc = cs_error(db, CUSTSCORE_EIO, "%s: cannot write the rejects file",
-                      options->rejects_path);
+        rc =
+            cs_error(db, CUSTSCORE_EIO, "%s: cannot write the rejects file", options->rejects_path);
     cs_csv_close(im.csv);
     if (im.header)
         for (size_t c = 0; c < im.ncols; c++)
@@ -1083,8 +1083,7 @@ static int cs_import_any(custscore *db, custscore_kind kind, const char *path, c
 }
 
 int custscore_import_csv(custscore *db, custscore_kind kind, const char *path,
-                         const custscore_import_options *options,
-                         custscore_import_report *report)
+                         const custscore_import_options *options, custscore_import_report *report)
 {
     if (!path) {
         if (report)

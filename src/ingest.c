@@ -232,4 +232,3 @@ int custscore_add_complaint(custscore *db, const char *customer, int64_t ts, dou
         rc = cs_complaint_put(db, id, ts, severity, resolved_ts, &replaced);
     return cs_tx_end(db, rc);
 }
-

@@ -39,18 +39,18 @@ void cs_free(void *p);
 /* ---------------------------------------------------------------------- */
 /* Prepared statements kept for the handle's life (store.c). */
 enum cs_stmt_id {
-    CS_STMT_CUSTOMER_FIND,     /* SELECT id FROM customer WHERE key=?1 */
-    CS_STMT_CUSTOMER_INSERT,   /* INSERT INTO customer(key, created) */
-    CS_STMT_CUSTOMER_CREATED,  /* UPDATE customer SET created=?2 WHERE id=?1 */
-    CS_STMT_ORDER_UPDATE,      /* UPDATE orders ... WHERE customer=? AND order_key=? */
-    CS_STMT_ORDER_INSERT,      /* INSERT INTO orders */
-    CS_STMT_ATTRIBUTE_UPSERT,  /* INSERT OR REPLACE INTO attribute */
-    CS_STMT_RESPONSE_UPDATE,   /* UPDATE response SET value WHERE customer, ts, item */
-    CS_STMT_RESPONSE_INSERT,   /* INSERT INTO response */
-    CS_STMT_COMPLAINT_UPDATE,  /* UPDATE complaint WHERE customer, ts */
-    CS_STMT_COMPLAINT_INSERT,  /* INSERT INTO complaint */
-    CS_STMT_COUNT_CUSTOMERS,   /* SELECT count(*) FROM customer */
-    CS_STMT_ORDERS_OF_ONE,     /* orders of one customer, by ts */
+    CS_STMT_CUSTOMER_FIND,    /* SELECT id FROM customer WHERE key=?1 */
+    CS_STMT_CUSTOMER_INSERT,  /* INSERT INTO customer(key, created) */
+    CS_STMT_CUSTOMER_CREATED, /* UPDATE customer SET created=?2 WHERE id=?1 */
+    CS_STMT_ORDER_UPDATE,     /* UPDATE orders ... WHERE customer=? AND order_key=? */
+    CS_STMT_ORDER_INSERT,     /* INSERT INTO orders */
+    CS_STMT_ATTRIBUTE_UPSERT, /* INSERT OR REPLACE INTO attribute */
+    CS_STMT_RESPONSE_UPDATE,  /* UPDATE response SET value WHERE customer, ts, item */
+    CS_STMT_RESPONSE_INSERT,  /* INSERT INTO response */
+    CS_STMT_COMPLAINT_UPDATE, /* UPDATE complaint WHERE customer, ts */
+    CS_STMT_COMPLAINT_INSERT, /* INSERT INTO complaint */
+    CS_STMT_COUNT_CUSTOMERS,  /* SELECT count(*) FROM customer */
+    CS_STMT_ORDERS_OF_ONE,    /* orders of one customer, by ts */
     CS_STMT__COUNT
 };
 
@@ -63,7 +63,7 @@ struct custscore {
     bool in_memory;
     sqlite3_stmt *stmt[CS_STMT__COUNT];
     char errmsg[CS_ERRMSG_SIZE];
-    char *scratch_key; /* owned copy behind custscore_summary_one()'s out->customer */
+    char *scratch_key;           /* owned copy behind custscore_summary_one()'s out->customer */
     sqlite3_stmt *snapshot_stmt; /* behind custscore_snapshot_get()'s strings */
 };
 
@@ -114,14 +114,14 @@ int cs_attribute_put(custscore *db, int64_t customer_id, const char *name, size_
 /* String map (strmap.c): byte-string keys -> entry index in insertion order,
  * each entry with an int64_t value. Keys are copied into the map's arena. */
 typedef struct cs_strmap {
-    uint32_t *slot;     /* [cap] entry index + 1; 0 = empty */
-    size_t cap;         /* power of two */
-    size_t count;       /* entries */
+    uint32_t *slot; /* [cap] entry index + 1; 0 = empty */
+    size_t cap;     /* power of two */
+    size_t count;   /* entries */
     size_t entry_cap;
-    uint64_t *hash;     /* [count] */
-    size_t *key_off;    /* [count] offset into arena */
-    uint32_t *key_len;  /* [count] */
-    int64_t *value;     /* [count] caller's values */
+    uint64_t *hash;    /* [count] */
+    size_t *key_off;   /* [count] offset into arena */
+    uint32_t *key_len; /* [count] */
+    int64_t *value;    /* [count] caller's values */
     char *arena;
     size_t arena_len, arena_cap;
 } cs_strmap;
@@ -171,10 +171,10 @@ typedef struct cs_csv cs_csv;
 
 typedef struct cs_csv_record {
     size_t nfields;
-    char **field;     /* [nfields] NUL-terminated */
-    size_t *len;      /* [nfields] lengths */
-    int64_t line;     /* 1-based physical line where the record starts */
-    const char *raw;  /* the record's bytes as in the file (no line end) */
+    char **field;    /* [nfields] NUL-terminated */
+    size_t *len;     /* [nfields] lengths */
+    int64_t line;    /* 1-based physical line where the record starts */
+    const char *raw; /* the record's bytes as in the file (no line end) */
     size_t raw_len;
 } cs_csv_record;
 
@@ -211,12 +211,12 @@ typedef struct cs_history {
     int64_t *customer_id; /* [n_customers] store ids */
     const char **key;     /* [n_customers] keys (NUL-terminated, in key_pool) */
     char *key_pool;
-    size_t *offset;       /* [n_customers + 1]: orders of i are offset[i] .. offset[i+1]-1 */
+    size_t *offset; /* [n_customers + 1]: orders of i are offset[i] .. offset[i+1]-1 */
     size_t n_orders;
-    int64_t *ts;          /* [n_orders] */
-    double *revenue;      /* [n_orders] */
-    double *cost;         /* [n_orders], 0 where unknown */
-    bool any_cost;        /* some order has a known cost */
+    int64_t *ts;     /* [n_orders] */
+    double *revenue; /* [n_orders] */
+    double *cost;    /* [n_orders], 0 where unknown */
+    bool any_cost;   /* some order has a known cost */
 } cs_history;
 
 /* Load all orders with ts on or before the day of @as_of (INT64_MAX: all). */
@@ -809,7 +809,6 @@ void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c);
 void cs_svg_pyramid(cs_buf *b, const cs_chart_pyramid *c);
 void cs_svg_histogram(cs_buf *b, const cs_chart_histogram *c);
 
-
 /* ---------------------------------------------------------------------- */
 /* Satisfaction index (pls.c, csi_model.c, csi.c, csi_extra.c). */
 
@@ -821,10 +820,10 @@ int cs_errbuf(char *errbuf, size_t size, int code, const char *fmt, ...) CS_PRIN
  * NPS item may be outside every construct. */
 typedef struct cs_survey_item {
     char *name;
-    int construct;  /* index into constructs */
+    int construct;   /* index into constructs */
     double min, max; /* answer scale */
-    bool reversed;  /* recoded as max + min - answer */
-    double weight;  /* fixed weight for the few-respondents fallback (default 1) */
+    bool reversed;   /* recoded as max + min - answer */
+    double weight;   /* fixed weight for the few-respondents fallback (default 1) */
 } cs_survey_item;
 
 typedef struct cs_survey_construct {

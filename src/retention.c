@@ -86,8 +86,9 @@ typedef struct cs_cohort_acc {
 
 #define CS_MAX_PERIOD_RANGE 200000
 
-int custscore_retention_compute(custscore *db, int64_t as_of, const custscore_retention_options *options,
-                        custscore_retention **out)
+int custscore_retention_compute(custscore *db, int64_t as_of,
+                                const custscore_retention_options *options,
+                                custscore_retention **out)
 {
     if (!db)
         return CUSTSCORE_EINVAL;
@@ -254,8 +255,8 @@ int custscore_retention_compute(custscore *db, int64_t as_of, const custscore_re
     }
     for (size_t i = 0; i < n; i++) {
         const cs_cohort_acc *a = &ca[i];
-        int64_t start = cs_period_start_day(first_period + (int64_t)i, opt.period) *
-                        CS_SECONDS_PER_DAY;
+        int64_t start =
+            cs_period_start_day(first_period + (int64_t)i, opt.period) * CS_SECONDS_PER_DAY;
         if (a->customers == 0 || start < opt.since)
             continue;
         custscore_cohort *c = &r->cohorts[r->n_cohorts];

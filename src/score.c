@@ -134,8 +134,9 @@ static void cs_sat_free(cs_sat_list *l)
 static bool cs_latest_survey_model(custscore *db, char *name, size_t size)
 {
     sqlite3_stmt *st;
-    if (cs_prepare(db, "SELECT substr(name, 8) FROM model WHERE name LIKE 'survey:%'"
-                       " ORDER BY fitted_at DESC, id DESC LIMIT 1",
+    if (cs_prepare(db,
+                   "SELECT substr(name, 8) FROM model WHERE name LIKE 'survey:%'"
+                   " ORDER BY fitted_at DESC, id DESC LIMIT 1",
                    &st))
         return false;
     bool found = false;
@@ -255,8 +256,7 @@ static int cs_score_clv(cs_score_run *r)
             m++;
     }
     double *x = cs_mallocarray(m ? m : 1, sizeof *x), *tx = cs_mallocarray(m ? m : 1, sizeof *tx),
-           *T = cs_mallocarray(m ? m : 1, sizeof *T),
-           *ms = cs_mallocarray(m ? m : 1, sizeof *ms),
+           *T = cs_mallocarray(m ? m : 1, sizeof *T), *ms = cs_mallocarray(m ? m : 1, sizeof *ms),
            *out = cs_mallocarray(6 * (m ? m : 1), sizeof *out);
     if (!x || !tx || !T || !ms || !out) {
         rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
@@ -286,8 +286,8 @@ static int cs_score_clv(cs_score_run *r)
         copt.margin = r->h.any_cost && revenue > 0 ? (revenue - cost) / revenue : 1.0;
     }
     custscore_clv_info cinfo;
-    rc = custscore_clv_arrays(&purchase, &spend, &copt, m, x, tx, T, ms, out, out + m,
-                              out + 2 * m, out + 3 * m, out + 4 * m, out + 5 * m, &cinfo);
+    rc = custscore_clv_arrays(&purchase, &spend, &copt, m, x, tx, T, ms, out, out + m, out + 2 * m,
+                              out + 3 * m, out + 4 * m, out + 5 * m, &cinfo);
     if (rc) {
         /* A model that cannot score these data (e.g. q <= 1): say so, do not fail the run. */
         snprintf(r->clv_note_buf, sizeof r->clv_note_buf, "lifetime value not computed: %s",
@@ -387,8 +387,8 @@ static int cs_score_classify(cs_score_run *r)
         cur[i] = isfinite(r->clv[i]) ? r->value[i].profit : NAN;
     double cur_split = isfinite(o->current_value_split) ? o->current_value_split
                                                         : cs_median_finite(cur, r->n, &oom);
-    double fut_split =
-        isfinite(o->future_value_split) ? o->future_value_split : cs_median_finite(r->clv, r->n, &oom);
+    double fut_split = isfinite(o->future_value_split) ? o->future_value_split
+                                                       : cs_median_finite(r->clv, r->n, &oom);
     for (size_t i = 0; i < r->n; i++) {
         r->loyalty[i] = NAN;
         r->vq[i] = CUSTSCORE_VQ_UNCLASSIFIED;
@@ -405,15 +405,16 @@ static int cs_score_classify(cs_score_run *r)
             if (s->first != 0)
                 x = (double)s->x;
             double repeat_rate = x / (x + 1.0);
-            r->loyalty[i] = isfinite(r->p_alive[i]) ? 0.5 * (repeat_rate + r->p_alive[i])
-                                                    : repeat_rate;
+            r->loyalty[i] =
+                isfinite(r->p_alive[i]) ? 0.5 * (repeat_rate + r->p_alive[i]) : repeat_rate;
         }
     }
     /* Loyalty quadrant over customers with a satisfaction score. */
     for (size_t i = 0; i < r->n; i++)
         cur[i] = isfinite(r->satisfaction[i]) ? r->loyalty[i] : NAN;
-    double sat_split = isfinite(o->satisfaction_split) ? o->satisfaction_split
-                                                       : cs_median_finite(r->satisfaction, r->n, &oom);
+    double sat_split = isfinite(o->satisfaction_split)
+                           ? o->satisfaction_split
+                           : cs_median_finite(r->satisfaction, r->n, &oom);
     double loy_split =
         isfinite(o->loyalty_split) ? o->loyalty_split : cs_median_finite(cur, r->n, &oom);
     for (size_t i = 0; i < r->n; i++) {
@@ -461,22 +462,21 @@ static void cs_score_row(const cs_score_run *r, size_t i, custscore_score *s)
     s->clv = r->clv[i];
     s->clv_low = r->clv_low[i];
     s->clv_high = r->clv_high[i];
-    s->clv_note = r->clv_note ? r->clv_note
-                  : sm->first == 0 ? "no purchase by the as-of day"
-                                   : "";
+    s->clv_note = r->clv_note ? r->clv_note : sm->first == 0 ? "no purchase by the as-of day" : "";
     s->churn_probability = r->churn[i];
     s->band = cs_band_name(r->band_level[i]);
     for (int k = 0; k < CUSTSCORE_REASONS; k++) {
         const char *reason = r->reason ? r->reason[i * CUSTSCORE_REASONS + (size_t)k] : NULL;
         s->reason[k] = reason ? reason : "";
-        s->reason_contribution[k] =
-            r->reason_contribution ? r->reason_contribution[i * CUSTSCORE_REASONS + (size_t)k] : NAN;
+        s->reason_contribution[k] = r->reason_contribution
+                                        ? r->reason_contribution[i * CUSTSCORE_REASONS + (size_t)k]
+                                        : NAN;
     }
     s->value_at_risk = isfinite(r->churn[i]) && isfinite(r->clv[i]) ? r->churn[i] * r->clv[i] : NAN;
     s->churn_note = r->churn_note ? r->churn_note : "";
     s->satisfaction = r->satisfaction[i];
     s->satisfaction_ts = r->satisfaction_ts[i];
-    s->satisfaction_note = r->sat_note                     ? r->sat_note
+    s->satisfaction_note = r->sat_note                    ? r->sat_note
                            : isfinite(r->satisfaction[i]) ? ""
                                                           : "no survey answers from this customer";
     s->loyalty = r->loyalty[i];
@@ -723,8 +723,8 @@ int custscore_score_all(custscore *db, int64_t as_of, const custscore_score_opti
     r.vq = cs_calloc(n ? n : 1, sizeof *r.vq);
     r.lq = cs_calloc(n ? n : 1, sizeof *r.lq);
     if (!r.value || !r.summary || !r.p_alive || !r.expected_purchases || !r.expected_spend ||
-        !r.clv || !r.clv_low || !r.clv_high || !r.satisfaction || !r.satisfaction_ts ||
-        !r.churn || !r.band_level || !r.loyalty || !r.vq || !r.lq) {
+        !r.clv || !r.clv_low || !r.clv_high || !r.satisfaction || !r.satisfaction_ts || !r.churn ||
+        !r.band_level || !r.loyalty || !r.vq || !r.lq) {
         cs_score_run_free(&r);
         return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
     }
@@ -784,8 +784,8 @@ int custscore_snapshots(custscore *db, int64_t *as_of, size_t capacity, size_t *
 }
 
 #define CS_SNAPSHOT_COLUMNS                                                                        \
-    "c.key, s.as_of, s.scored_at, s.rfm_score, s.segment, s.tier, s.lifecycle, s.profit, "        \
-    "s.current_value, s.clv, s.p_alive, s.churn_probability, s.band, s.value_at_risk, "           \
+    "c.key, s.as_of, s.scored_at, s.rfm_score, s.segment, s.tier, s.lifecycle, s.profit, "         \
+    "s.current_value, s.clv, s.p_alive, s.churn_probability, s.band, s.value_at_risk, "            \
     "s.satisfaction, s.value_matrix, s.loyalty, s.data"
 
 static double cs_col_num(sqlite3_stmt *st, int col)

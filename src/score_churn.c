@@ -30,8 +30,8 @@ static int cs_churn_collect(const custscore_churn_score *s, void *payload)
     m->churn[i] = s->probability;
     m->band_level[i] = s->band_level;
     for (size_t k = 0; k < CUSTSCORE_REASONS && k < s->n_reasons; k++) {
-        const char *text = s->reason[k].text && *s->reason[k].text ? s->reason[k].text
-                                                                   : s->reason[k].feature;
+        const char *text =
+            s->reason[k].text && *s->reason[k].text ? s->reason[k].text : s->reason[k].feature;
         char *copy = cs_strdup(text ? text : "");
         if (!copy) {
             m->oom = true;
@@ -81,8 +81,8 @@ int cs_score_churn(custscore *db, int64_t as_of, const cs_history *h, double ban
         medium = CUSTSCORE_CHURN_BAND_MEDIUM;
         high = CUSTSCORE_CHURN_BAND_HIGH;
     }
-    rc = cs_churn_score_history(db, h, &model, as_of, medium, high, false, NULL,
-                                cs_churn_collect, &m);
+    rc = cs_churn_score_history(db, h, &model, as_of, medium, high, false, NULL, cs_churn_collect,
+                                &m);
     cs_churn_model_free(&model);
     if (m.oom)
         rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory");

@@ -228,8 +228,7 @@ static int cs_migrate(custscore *db, const char *path)
     rc = cs_user_version(db, &version);
     for (; rc == 0 && version < CUSTSCORE_SCHEMA_VERSION; version++) {
         if ((size_t)version >= CS_N_MIGRATIONS) {
-            rc = cs_error(db, CUSTSCORE_EINTERNAL, "no migration from schema version %d",
-                          version);
+            rc = cs_error(db, CUSTSCORE_EINTERNAL, "no migration from schema version %d", version);
             break;
         }
         src = sqlite3_exec(db->sql, cs_migrations[version], NULL, NULL, NULL);
@@ -304,7 +303,8 @@ int cs_store_open(custscore *db, const char *path, int flags)
     if (rc != SQLITE_OK)
         return cs_sqlite_error(db, rc, name);
     code = cs_migrate(db, name);
-    if (code && code != CUSTSCORE_ESCHEMA && db->errmsg[0] && strncmp(db->errmsg, name, strlen(name)) != 0) {
+    if (code && code != CUSTSCORE_ESCHEMA && db->errmsg[0] &&
+        strncmp(db->errmsg, name, strlen(name)) != 0) {
         /* Put the file name in front of SQLite's message. */
         char tmp[CS_ERRMSG_SIZE];
         snprintf(tmp, sizeof tmp, "%s", db->errmsg);

@@ -28,8 +28,8 @@ static void *writer(void *p)
     for (int i = 0; i < w->orders; i++) {
         snprintf(cust, sizeof cust, "%s%d", w->prefix, i % 50);
         snprintf(key, sizeof key, "o%d", i);
-        custscore_order o = {.customer = cust, .order_key = key, .ts = 86400 * (1 + i % 300),
-                             .revenue = 1.0};
+        custscore_order o = {
+            .customer = cust, .order_key = key, .ts = 86400 * (1 + i % 300), .revenue = 1.0};
         int rc;
         while ((rc = custscore_add_order(db, &o, NULL)) == CUSTSCORE_EBUSY)
             w->busy_retries++;

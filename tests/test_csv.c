@@ -8,8 +8,8 @@
 #include <string.h>
 
 typedef struct parsed {
-    int n;              /* records */
-    int bad;            /* bad records */
+    int n;   /* records */
+    int bad; /* bad records */
     char cells[16][8][64];
     int nf[16];
     int64_t line[16];

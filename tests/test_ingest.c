@@ -105,7 +105,8 @@ START_TEST(test_key_limits)
     ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "UTF-8"));
     ck_assert_int_eq(custscore_add_customer(db, "ok \xc3\xa9\xe2\x82\xac", 0), 0);
     ck_assert_int_eq(custscore_add_customer(db, "\xc0\xaf", 0), CUSTSCORE_EINVAL); /* overlong */
-    ck_assert_int_eq(custscore_add_customer(db, "\xed\xa0\x80", 0), CUSTSCORE_EINVAL); /* surrogate */
+    ck_assert_int_eq(custscore_add_customer(db, "\xed\xa0\x80", 0),
+                     CUSTSCORE_EINVAL); /* surrogate */
     ck_assert_int_eq(custscore_add_customer(db, NULL, 0), CUSTSCORE_EINVAL);
     custscore_close(db);
 }
@@ -199,7 +200,8 @@ START_TEST(test_bad_input_all_or_nothing)
     snprintf(long_key_csv, sizeof long_key_csv,
              "customer,order,ts,revenue\nA,1,2020-01-01,5\n%s,2,2020-01-01,5\n", long_key);
     const bad_case cases[] = {
-        {"customer,order,ts,revenue\nA,1,2020-01-01,5\nB,2,2020-01-01\n", "wrong number of columns", 3},
+        {"customer,order,ts,revenue\nA,1,2020-01-01,5\nB,2,2020-01-01\n", "wrong number of columns",
+         3},
         {"customer,order,ts,revenue\nA,1,2020-01-01,5\n\"B,2,2020-01-01,5\n", "unterminated", 3},
         {"customer,order,ts,revenue\nA,1,2020-01-01,5\n,2,2020-01-01,5\n", "empty customer key", 3},
         {long_key_csv, "longer than 255", 3},
@@ -208,9 +210,11 @@ START_TEST(test_bad_input_all_or_nothing)
         {"customer,order,ts,revenue\nA,1,2020-01-01,5\nB,2,2020-01-01,NaN\n", "not a number", 3},
         {"customer,order,ts,revenue\nA,1,2020-01-01,5\nB,2,2020-01-01,inf\n", "not a number", 3},
         {"customer,order,ts,revenue\nA,1,2020-01-01,5\nB,2,2020-01-01,12abc\n", "not a number", 3},
-        {"customer,order,ts,revenue,cost\nA,1,2020-01-01,5,1\nB,2,2020-01-01,5,-1\n", "negative cost", 3},
+        {"customer,order,ts,revenue,cost\nA,1,2020-01-01,5,1\nB,2,2020-01-01,5,-1\n",
+         "negative cost", 3},
         {"customer,order,ts,revenue\nA,1,2020-01-01,5\nB\xff,2,2020-01-01,5\n", "invalid UTF-8", 3},
-        {"customer,order,ts,revenue\nA,1,2020-01-01,5\n\"B\"x,2,2020-01-01,5\n", "closing quote", 3},
+        {"customer,order,ts,revenue\nA,1,2020-01-01,5\n\"B\"x,2,2020-01-01,5\n", "closing quote",
+         3},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         custscore *db = mem_store();
@@ -297,8 +301,10 @@ START_TEST(test_skip_bad_reports_every_row)
     char *text = tu_read_file(rej_path, &size);
     ck_assert_ptr_nonnull(text);
     ck_assert_ptr_nonnull(strstr(text, "line,column,reason,record\n"));
-    ck_assert_ptr_nonnull(strstr(text, "3,1,\"t.csv:3:1: customer: '': empty customer key\",\",2,2020-01-01,5\""));
-    ck_assert_ptr_nonnull(strstr(text, "7,3,\"t.csv:7:3: wrong number of columns: 2, expected 4\",\"E,6\"\n"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "3,1,\"t.csv:3:1: customer: '': empty customer key\",\",2,2020-01-01,5\""));
+    ck_assert_ptr_nonnull(
+        strstr(text, "7,3,\"t.csv:7:3: wrong number of columns: 2, expected 4\",\"E,6\"\n"));
     int lines = 0;
     for (char *p = text; *p; p++)
         lines += *p == '\n';
@@ -337,24 +343,24 @@ END_TEST
 START_TEST(test_missing_columns_and_options)
 {
     custscore *db = mem_store();
-    ck_assert_int_eq(import_text(db, CUSTSCORE_KIND_ORDERS, "who,when,amount\nA,2020-01-01,5\n",
-                                 NULL, NULL),
-                     CUSTSCORE_EINVAL);
+    ck_assert_int_eq(
+        import_text(db, CUSTSCORE_KIND_ORDERS, "who,when,amount\nA,2020-01-01,5\n", NULL, NULL),
+        CUSTSCORE_EINVAL);
     ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "field 'customer'"));
     custscore_import_options opt = CUSTSCORE_IMPORT_OPTIONS_INIT;
     opt.map = "customer=who,ts=when";
-    ck_assert_int_eq(import_text(db, CUSTSCORE_KIND_ORDERS, "who,when,amount\nA,2020-01-01,5\n",
-                                 &opt, NULL),
-                     0); /* amount is an alias of revenue */
+    ck_assert_int_eq(
+        import_text(db, CUSTSCORE_KIND_ORDERS, "who,when,amount\nA,2020-01-01,5\n", &opt, NULL),
+        0); /* amount is an alias of revenue */
     ck_assert_int_eq(import_text(db, CUSTSCORE_KIND_ORDERS, "", NULL, NULL), CUSTSCORE_EINVAL);
     ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "empty file"));
     opt.version = 99;
     ck_assert_int_eq(import_text(db, CUSTSCORE_KIND_ORDERS, "a\n", &opt, NULL), CUSTSCORE_EINVAL);
     ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "version"));
     ck_assert_int_eq(import_text(db, (custscore_kind)9, "a\n", NULL, NULL), CUSTSCORE_EINVAL);
-    ck_assert_int_eq(custscore_import_csv(db, CUSTSCORE_KIND_ORDERS, "/no/such/file.csv", NULL,
-                                          NULL),
-                     CUSTSCORE_ENOTFOUND);
+    ck_assert_int_eq(
+        custscore_import_csv(db, CUSTSCORE_KIND_ORDERS, "/no/such/file.csv", NULL, NULL),
+        CUSTSCORE_ENOTFOUND);
     ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "/no/such/file.csv"));
     /* Header-only file: nothing to do, fine. */
     custscore_import_report rep;
@@ -392,7 +398,8 @@ START_TEST(test_import_customers_responses_complaints)
     ck_assert_int_eq(import_text(db, CUSTSCORE_KIND_RESPONSES, wide_bad, &w, &rep),
                      CUSTSCORE_EINVAL);
     ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "t.csv:2:4: CUSA2: 'x'"));
-    const char *compl = "customer,ts,severity,resolved\nA,2020-01-05,2,2020-01-09\nB,2020-01-06,,\n";
+    const char *compl =
+        "customer,ts,severity,resolved\nA,2020-01-05,2,2020-01-09\nB,2020-01-06,,\n";
     ck_assert_int_eq(import_text(db, CUSTSCORE_KIND_COMPLAINTS, compl, NULL, &rep), 0);
     ck_assert_int_eq(rep.added, 2);
     ck_assert_int_eq(import_text(db, CUSTSCORE_KIND_COMPLAINTS, compl, NULL, &rep), 0);

@@ -47,7 +47,7 @@ START_TEST(test_monthly_cohorts)
     ck_assert_double_eq_tol(jan->retention[1], 1.0 / 3, 1e-12); /* A in Feb */
     ck_assert_double_eq_tol(jan->retention[2], 1.0 / 3, 1e-12); /* C in Mar */
     ck_assert_double_eq_tol(jan->retention[3], 1.0 / 3, 1e-12); /* A in Apr */
-    ck_assert_double_eq_tol(jan->repeat_rate, 2.0 / 3, 1e-12);   /* A and C */
+    ck_assert_double_eq_tol(jan->repeat_rate, 2.0 / 3, 1e-12);  /* A and C */
     /* Gaps: A 36 and 51 days, C 30 days. */
     ck_assert_double_eq_tol(jan->mean_interpurchase_days, (36.0 + 51 + 30) / 3, 1e-12);
     /* Repeat revenue: A 20+30, C 50 over 10+20+30+40+5+5+50. */
@@ -83,7 +83,7 @@ START_TEST(test_monthly_cohorts)
     ck_assert_int_eq(custscore_retention_compute(db, date("2024-04-30"), &o, &r), 0);
     ck_assert_uint_eq(r->n_cohorts, 1); /* only the week of 2024-01-29 starts after `since` */
     ck_assert_int_eq(r->cohorts[0].start, date("2024-01-29")); /* a Monday */
-    ck_assert_int_eq(r->cohorts[0].customers, 2);             /* C (Jan 31) and D (Feb 1) */
+    ck_assert_int_eq(r->cohorts[0].customers, 2);              /* C (Jan 31) and D (Feb 1) */
     custscore_retention_free(r);
     o.max_periods = 0;
     ck_assert_int_eq(custscore_retention_compute(db, date("2024-04-30"), &o, &r), CUSTSCORE_EINVAL);

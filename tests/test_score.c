@@ -81,8 +81,9 @@ static int check_row(const custscore_score *s, void *payload)
     if (s->value_quadrant != CUSTSCORE_VQ_UNCLASSIFIED) {
         bool high_now = s->value.profit > in->current_value_split;
         bool high_future = s->clv > in->future_value_split;
-        custscore_value_quadrant want = high_now ? (high_future ? CUSTSCORE_VQ_VALUE : CUSTSCORE_VQ_MAINTAIN)
-                                                 : (high_future ? CUSTSCORE_VQ_POTENTIAL : CUSTSCORE_VQ_LOW);
+        custscore_value_quadrant want =
+            high_now ? (high_future ? CUSTSCORE_VQ_VALUE : CUSTSCORE_VQ_MAINTAIN)
+                     : (high_future ? CUSTSCORE_VQ_POTENTIAL : CUSTSCORE_VQ_LOW);
         if (want != s->value_quadrant)
             c->bad_quadrant++;
     } else if (isfinite(s->clv)) {
@@ -91,8 +92,9 @@ static int check_row(const custscore_score *s, void *payload)
     if (s->loyalty_quadrant != CUSTSCORE_LQ_UNCLASSIFIED) {
         bool sat = s->satisfaction > in->satisfaction_split;
         bool loyal = s->loyalty > in->loyalty_split;
-        custscore_loyalty_quadrant want = sat ? (loyal ? CUSTSCORE_LQ_APOSTLE : CUSTSCORE_LQ_MERCENARY)
-                                              : (loyal ? CUSTSCORE_LQ_HOSTAGE : CUSTSCORE_LQ_DEFECTOR);
+        custscore_loyalty_quadrant want =
+            sat ? (loyal ? CUSTSCORE_LQ_APOSTLE : CUSTSCORE_LQ_MERCENARY)
+                : (loyal ? CUSTSCORE_LQ_HOSTAGE : CUSTSCORE_LQ_DEFECTOR);
         if (want != s->loyalty_quadrant)
             c->bad_quadrant++;
     } else if (isfinite(s->satisfaction) && isfinite(s->loyalty)) {

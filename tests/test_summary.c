@@ -36,8 +36,8 @@ START_TEST(test_rules)
     add(db, "A", "3", 17, 30, 10, 1);
     add(db, "A", "4", 20, -20, 0, 0); /* a return: revenue, not an occasion */
     add(db, "A", "5", 24, 70, 0, 0);
-    add(db, "A", "6", 40, 999, 0, 0); /* after the as-of day: ignored */
-    add(db, "B", "1", 30, -5, 0, 0);  /* only a return */
+    add(db, "A", "6", 40, 999, 0, 0);                        /* after the as-of day: ignored */
+    add(db, "B", "1", 30, -5, 0, 0);                         /* only a return */
     ck_assert_int_eq(custscore_add_customer(db, "C", 0), 0); /* no orders */
     custscore_summary_options o = CUSTSCORE_SUMMARY_OPTIONS_INIT;
     o.unit = CUSTSCORE_UNIT_DAY;
@@ -182,7 +182,8 @@ static int parity_row(const custscore_summary *s, void *payload)
 
 START_TEST(test_cdnow_parity)
 {
-    char *ref_path = tu_shared_path("lifetimes-datasets/cdnow_customers_summary_with_transactions.csv");
+    char *ref_path =
+        tu_shared_path("lifetimes-datasets/cdnow_customers_summary_with_transactions.csv");
     char *data_path = tu_data_path("../../data/cdnow_sample.txt");
     if (!ref_path) {
         tu_skip("CDNOW reference summary not found in ../shared/data/lifetimes-datasets");

@@ -17,8 +17,7 @@ int cmd_init(cli *c, int argc, char **argv)
     if (status)
         return status;
     if (c->json)
-        printf("{\"store\":\"%s\",\"schema_version\":%d}\n", c->db_path,
-               CUSTSCORE_SCHEMA_VERSION);
+        printf("{\"store\":\"%s\",\"schema_version\":%d}\n", c->db_path, CUSTSCORE_SCHEMA_VERSION);
     else
         printf("store %s ready (schema version %d)\n", c->db_path, CUSTSCORE_SCHEMA_VERSION);
     return CLI_EXIT_OK;
@@ -388,8 +387,8 @@ int cmd_demo(cli *c, int argc, char **argv)
     printf("1. Import: CDNOW sample (%s)\n   %lld lines -> %lld orders added, %lld replaced, "
            "%lld rejected\n   (re-running the demo replaces the same orders: imports are "
            "idempotent)\n",
-           orders, (long long)report.records, (long long)report.added,
-           (long long)report.replaced, (long long)report.rejected);
+           orders, (long long)report.records, (long long)report.added, (long long)report.replaced,
+           (long long)report.rejected);
     free(orders);
     char *survey = demo_find("demo_survey.csv");
     char *complaints = demo_find("demo_complaints.csv");
@@ -409,8 +408,8 @@ int cmd_demo(cli *c, int argc, char **argv)
         }
         printf("   survey (%s): %lld respondents, %lld answers stored (blank cells are missing "
                "answers)\n   complaints (%s): %lld\n\n",
-               survey, (long long)srep.records, (long long)(srep.added + srep.replaced),
-               complaints, (long long)(crep.added + crep.replaced));
+               survey, (long long)srep.records, (long long)(srep.added + srep.replaced), complaints,
+               (long long)(crep.added + crep.replaced));
     }
     free(survey);
     free(complaints);

@@ -452,8 +452,7 @@ int cmd_show(cli *c, int argc, char **argv)
     show_line("lifecycle", t1, d);
     puts("\nLifetime value");
     double clv = json_number(j, "clv");
-    snprintf(d, sizeof d, "(interval %s .. %s)",
-             fmt(n2, sizeof n2, json_number(j, "clv_low"), 2),
+    snprintf(d, sizeof d, "(interval %s .. %s)", fmt(n2, sizeof n2, json_number(j, "clv_low"), 2),
              fmt(n3, sizeof n3, json_number(j, "clv_high"), 2));
     show_line("CLV", fmt(n1, sizeof n1, clv, 2), isfinite(clv) ? d : NULL);
     show_line("P(alive)", fmt(n1, sizeof n1, json_number(j, "p_alive"), 3), NULL);

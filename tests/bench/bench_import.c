@@ -191,8 +191,7 @@ int main(int argc, char **argv)
         else
             printf("  online retail      %8.3f s  %lld lines -> %lld orders, %lld rejected "
                    "(no customer id)\n",
-                   t_retail, (long long)rep.records, (long long)rep.added,
-                   (long long)rep.rejected);
+                   t_retail, (long long)rep.records, (long long)rep.added, (long long)rep.rejected);
         custscore_close(db);
         unlink(rstore);
         unlink(rejects);

@@ -83,6 +83,7 @@ $(FAULT_BUILD)/build.ninja:
 test-faults: deps $(FAULT_BUILD)/build.ninja
 	ninja -C $(FAULT_BUILD) tests/test_faults
 	CK_FORK=no ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  TMPDIR=$$([ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp}) \
 	  meson test -C $(FAULT_BUILD) --no-rebuild --print-errorlogs --suite faults
 
 # cppcheck and clang-tidy with explained suppressions (tests/lint/); new findings fail.

@@ -684,13 +684,20 @@ static int cs_report_write(custscore *db, const cs_buf *b, const char *path)
     if (!tmp)
         return cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
     /* Next to the target (same file system, so the rename is atomic); open()
-     * rather than mkstemp() so the file gets the usual 0666 & ~umask mode. */
-    snprintf(tmp, size, "%s.%ld.tmp", path, (long)getpid());
-    int rc = CUSTSCORE_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+     * rather than mkstemp() so the file gets the usual 0666 & ~umask mode;
+     * O_EXCL with a counter, so that two reports written at once (threads
+     * of one process, each with its handle) never share a temporary file. */
+    int rc = CUSTSCORE_OK, fd = -1, err = 0;
+    for (int k = 0; k < 100 && fd < 0; k++) {
+        snprintf(tmp, size, "%s.%ld.%d.tmp", path, (long)getpid(), k);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        err = errno;
+        if (fd < 0 && err != EEXIST)
+            break;
+    }
     if (fd < 0) {
         rc = cs_error(db, CUSTSCORE_EIO, "report: %s: cannot create %s: %s", path, tmp,
-                      strerror(errno));
+                      strerror(err));
         cs_free(tmp);
         return rc;
     }

@@ -56,6 +56,7 @@ static const char cs_report_css[] =
     ".tier{stroke:#fff;stroke-width:2}.t0{fill:#0b4f8a}.t1{fill:#1c6fc0}.t2{fill:#4f95d6}"
     ".t3{fill:#c92a2a}.t4{fill:#e8590c}.t5{fill:#868e96}.t6,.t7,.t8,.t9{fill:#adb5bd}"
     ".tiername{fill:#fff;font-weight:650;font-size:13px}"
+    ".tier.empty{fill:#e9ecef}.tiername.empty{fill:#868e96}"
     "p.note{color:var(--muted);font-size:13px;margin:8px 0 0}"
     "figure.missing p.note{color:var(--ink);font-size:14px}"
     "p.say{margin:0 0 8px}"

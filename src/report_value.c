@@ -256,36 +256,6 @@ void cs_rp_clv(const cs_report *r, cs_buf *b)
     cs_free(s);
 }
 
-/* Copy of v clipped to its [1%, 99%] quantiles over the points drawn. */
-static double *cs_rp_clipped(const double *v, const signed char *keep, size_t n, bool *clipped)
-{
-    double *out = cs_mallocarray(n ? n : 1, sizeof *out);
-    double *tmp = cs_mallocarray(n ? n : 1, sizeof *tmp);
-    if (!out || !tmp) {
-        cs_free(out);
-        cs_free(tmp);
-        return NULL;
-    }
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        out[i] = keep[i] && isfinite(v[i]) ? v[i] : NAN;
-        if (isfinite(out[i]))
-            tmp[m++] = out[i];
-    }
-    if (m > 0 && cs_sort_doubles(tmp, m) == 0) {
-        double lo = cs_quantile_sorted(tmp, m, 0.01), hi = cs_quantile_sorted(tmp, m, 0.99);
-        for (size_t i = 0; i < n; i++) {
-            if (!isfinite(out[i]))
-                continue;
-            if (out[i] < lo || out[i] > hi)
-                *clipped = true;
-            out[i] = out[i] < lo ? lo : out[i] > hi ? hi : out[i];
-        }
-    }
-    cs_free(tmp);
-    return out;
-}
-
 /* Quadrant classes of the chart (see cs_chart_quadrant): [0] high-high,
  * [1] low x high y, [2] high x low y, [3] low-low. */
 static const int cs_vq_class[5] = {-1, 0, 1, 2, 3};
@@ -299,36 +269,29 @@ void cs_rp_value_matrix(const cs_report *r, cs_buf *b)
         cs_rp_missing(b, "value-matrix", title, note, false);
         return;
     }
+    /* Only the classified customers are drawn (NaN hides a point). */
     size_t n = r->n;
-    signed char *keep = cs_mallocarray(n ? n : 1, 1);
+    double *x = cs_mallocarray(n ? n : 1, sizeof *x), *y = cs_mallocarray(n ? n : 1, sizeof *y);
     int *group = cs_mallocarray(n ? n : 1, sizeof *group);
-    bool clipped = false;
-    double *x = NULL, *y = NULL;
-    if (keep && group) {
-        for (size_t i = 0; i < n; i++) {
-            int q = r->vq[i] >= 0 && r->vq[i] < 5 ? cs_vq_class[r->vq[i]] : -1;
-            keep[i] = q >= 0;
-            group[i] = q < 0 ? 0 : q;
-        }
-        x = cs_rp_clipped(r->profit, keep, n, &clipped);
-        y = cs_rp_clipped(r->clv, keep, n, &clipped);
-    }
-    if (!keep || !group || !x || !y) {
+    if (!x || !y || !group) {
         b->failed = true;
         goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int q = r->vq[i] >= 0 && r->vq[i] < 5 ? cs_vq_class[r->vq[i]] : -1;
+        x[i] = q >= 0 ? r->profit[i] : NAN;
+        y[i] = q >= 0 ? r->clv[i] : NAN;
+        group[i] = q < 0 ? 0 : q;
     }
     char xs[32], ys[32];
     cs_rp_money(xs, sizeof xs, r->info.current_value_split);
     cs_rp_money(ys, sizeof ys, r->info.future_value_split);
     snprintf(note, sizeof note,
-             "Split at %s current value (profit over the %s) and %s CLV%s. Potential customers "
-             "(top left) buy little now but are expected to be worth much: the group most "
-             "easily neglected.%s",
+             "Split at %s current value (profit over the %s) and %s CLV%s; both axes on a log "
+             "scale. Potential customers (top left) buy little now but are expected to be worth "
+             "much: the group most easily neglected.",
              xs, r->profit_window_text, ys,
-             isfinite(r->opt.score.current_value_split) ? "" : " (the medians)",
-             clipped ? " Axes end at the 1st and 99th percentiles; customers beyond are drawn "
-                       "at the edge."
-                     : "");
+             isfinite(r->opt.score.current_value_split) ? "" : " (the medians)");
     const int64_t *cnt = r->info.value_quadrant_count;
     cs_chart_quadrant c = {.id = "value-matrix",
                            .title = title,
@@ -344,10 +307,10 @@ void cs_rp_value_matrix(const cs_report *r, cs_buf *b)
                            .y_split = r->info.future_value_split,
                            .quadrant_name = {"value", "potential", "maintain", "low value"},
                            .quadrant_count = {cnt[CUSTSCORE_VQ_VALUE], cnt[CUSTSCORE_VQ_POTENTIAL],
-                                              cnt[CUSTSCORE_VQ_MAINTAIN], cnt[CUSTSCORE_VQ_LOW]}};
+                                              cnt[CUSTSCORE_VQ_MAINTAIN], cnt[CUSTSCORE_VQ_LOW]},
+                           .log_scale = true};
     cs_svg_quadrant(b, &c);
 done:
-    cs_free(keep);
     cs_free(group);
     cs_free(x);
     cs_free(y);

@@ -344,6 +344,11 @@ int cs_tx_begin(custscore *db)
     int rc = cs_check_writable(db);
     if (rc)
         return rc;
+    /* Outside a batch no transaction is open between calls; one left by a
+     * failure (a COMMIT or ROLLBACK that could not run, out of memory) holds
+     * nothing that should stay: end it, or BEGIN would fail. */
+    if (!db->in_batch && !sqlite3_get_autocommit(db->sql))
+        sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
     /* Inside a user batch, a savepoint makes this operation all-or-nothing
      * without ending the caller's transaction. */
     const char *sql = db->in_batch ? "SAVEPOINT cs_op" : "BEGIN IMMEDIATE";

@@ -209,7 +209,11 @@ static void cs_id_index_free(cs_id_index *ix)
 int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
 {
     memset(out, 0, sizeof *out);
-    /* One read transaction so customers and orders are a consistent snapshot. */
+    /* One read transaction so customers and orders are a consistent snapshot.
+     * Outside a batch none is open between calls; one left by a failure (a
+     * COMMIT that could not run, out of memory) would pin an old snapshot. */
+    if (!db->in_batch && !sqlite3_get_autocommit(db->sql))
+        sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
     bool own_tx = sqlite3_get_autocommit(db->sql) != 0;
     if (own_tx) {
         int src = sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL);
@@ -271,8 +275,11 @@ int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
     }
     (void)cust_cap;
     sqlite3_finalize(st);
-    if (own_tx)
-        sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
+    /* End the read transaction whatever happened: a COMMIT that fails (no
+     * memory to run it) must not leave it open. */
+    if (own_tx && sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
+        !sqlite3_get_autocommit(db->sql))
+        sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
     /* Counting sort by customer, then by time within each customer. */
     if (rc == 0) {
         size_t n = out->n_customers;

@@ -370,6 +370,72 @@ void cs_svg_heatmap(cs_buf *b, const cs_chart_heatmap *c)
     cs_figure_close(b, c->note);
 }
 
+/* Symmetric log scale for money: sign(v) log10(1 + |v|), defined for every
+ * value (0 stays 0, losses go left or down). */
+static double cs_symlog(double v)
+{
+    return v < 0 ? -log10(1 - v) : log10(1 + v);
+}
+
+/* Axes for cs_symlog-transformed data: grid lines and ticks at 0, ±1,
+ * ±10, ±100, ... on both axes. */
+static void cs_draw_axes_log(cs_buf *b, const cs_axes *a, const char *x_label, const char *y_label)
+{
+    char t[32];
+    for (int axis = 0; axis < 2; axis++) {
+        double lo = axis == 0 ? a->x0 : a->y0, hi = axis == 0 ? a->x1 : a->y1;
+        for (int k = -1; k < 16; k++) {
+            for (int sign = -1; sign <= 1; sign += 2) {
+                if (k < 0 && sign < 0)
+                    continue; /* 0 once */
+                double v = k < 0 ? 0 : sign * pow(10, k), tv = cs_symlog(v);
+                if (tv < lo || tv > hi)
+                    continue;
+                cs_fmt_num(t, sizeof t, v);
+                if (axis == 0) {
+                    double px = cs_px(a, tv);
+                    cs_buf_printf(b,
+                                  "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+                                  "y2=\"%.1f\"/><text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
+                                  "text-anchor=\"middle\">%s</text>",
+                                  px, CS_MT, px, a->h - CS_MB, px, a->h - CS_MB + 16, t);
+                } else {
+                    double py = cs_py(a, tv);
+                    cs_buf_printf(b,
+                                  "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+                                  "y2=\"%.1f\"/><text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
+                                  "text-anchor=\"end\">%s</text>",
+                                  CS_ML, py, a->w - CS_MR, py, CS_ML - 6, py + 4, t);
+                }
+            }
+        }
+    }
+    cs_buf_printf(b, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+                  CS_ML, a->h - CS_MB, a->w - CS_MR, a->h - CS_MB);
+    cs_buf_printf(b, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+                  CS_ML, CS_MT, CS_ML, a->h - CS_MB);
+    if (x_label) {
+        cs_buf_printf(b, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+                      (CS_ML + a->w - CS_MR) / 2, a->h - 6);
+        cs_buf_html(b, x_label);
+        cs_buf_puts(b, "</text>");
+    }
+    if (y_label) {
+        cs_buf_printf(b,
+                      "<text class=\"label\" transform=\"translate(14 %.1f) rotate(-90)\" "
+                      "text-anchor=\"middle\">",
+                      (CS_MT + a->h - CS_MB) / 2);
+        cs_buf_html(b, y_label);
+        cs_buf_puts(b, "</text>");
+    }
+}
+
+/* A chart value on its axis (transformed on a log axis). */
+static double cs_qv(const cs_chart_quadrant *c, double v)
+{
+    return c->log_scale ? cs_symlog(v) : v;
+}
+
 void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c)
 {
     cs_axes a = {.w = CS_W, .h = 360};
@@ -377,27 +443,29 @@ void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c)
     for (size_t i = 0; i < c->n; i++) {
         if (!isfinite(c->x[i]) || !isfinite(c->y[i]))
             continue;
-        if (first || c->x[i] < a.x0)
-            a.x0 = c->x[i];
-        if (first || c->x[i] > a.x1)
-            a.x1 = c->x[i];
-        if (first || c->y[i] < a.y0)
-            a.y0 = c->y[i];
-        if (first || c->y[i] > a.y1)
-            a.y1 = c->y[i];
+        double x = cs_qv(c, c->x[i]), y = cs_qv(c, c->y[i]);
+        if (first || x < a.x0)
+            a.x0 = x;
+        if (first || x > a.x1)
+            a.x1 = x;
+        if (first || y < a.y0)
+            a.y0 = y;
+        if (first || y > a.y1)
+            a.y1 = y;
         first = false;
     }
-    if (isfinite(c->x_split)) {
-        if (first || c->x_split < a.x0)
-            a.x0 = c->x_split;
-        if (first || c->x_split > a.x1)
-            a.x1 = c->x_split;
+    double x_split = cs_qv(c, c->x_split), y_split = cs_qv(c, c->y_split);
+    if (isfinite(x_split)) {
+        if (first || x_split < a.x0)
+            a.x0 = x_split;
+        if (first || x_split > a.x1)
+            a.x1 = x_split;
     }
-    if (isfinite(c->y_split)) {
-        if (first || c->y_split < a.y0)
-            a.y0 = c->y_split;
-        if (first || c->y_split > a.y1)
-            a.y1 = c->y_split;
+    if (isfinite(y_split)) {
+        if (first || y_split < a.y0)
+            a.y0 = y_split;
+        if (first || y_split > a.y1)
+            a.y1 = y_split;
     }
     if (a.x1 <= a.x0)
         a.x1 = a.x0 + 1;
@@ -412,8 +480,11 @@ void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c)
     a.y0 -= pady;
     a.y1 += pady;
     cs_figure_open(b, c->id, c->title, a.w, a.h);
-    cs_draw_axes(b, &a, c->x_label, c->y_label, false, c->y_percent);
-    double sx = cs_px(&a, c->x_split), sy = cs_py(&a, c->y_split);
+    if (c->log_scale)
+        cs_draw_axes_log(b, &a, c->x_label, c->y_label);
+    else
+        cs_draw_axes(b, &a, c->x_label, c->y_label, false, c->y_percent);
+    double sx = cs_px(&a, x_split), sy = cs_py(&a, y_split);
     cs_buf_printf(b, "<line class=\"split\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", sx,
                   CS_MT, sx, a.h - CS_MB);
     cs_buf_printf(b, "<line class=\"split\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
@@ -425,7 +496,7 @@ void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c)
     for (size_t i = 0; i < c->n; i += step) {
         if (!isfinite(c->x[i]) || !isfinite(c->y[i]))
             continue;
-        double px = cs_px(&a, c->x[i]), py = cs_py(&a, c->y[i]);
+        double px = cs_px(&a, cs_qv(c, c->x[i])), py = cs_py(&a, cs_qv(c, c->y[i]));
         if (!c->point_label) {
             cs_buf_printf(b, "<circle class=\"pt q%d\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>",
                           c->group ? c->group[i] : 0, px, py);
@@ -472,13 +543,14 @@ void cs_svg_pyramid(cs_buf *b, const cs_chart_pyramid *c)
         double frac = c->n > 1 ? 0.35 + 0.65 * (double)i / (double)(c->n - 1) : 1.0;
         double bw = (w - 260) * frac, x = (w - 260 - bw) / 2 + 10, y = 10 + row * (double)i;
         cs_buf_printf(b,
-                      "<polygon class=\"tier t%zu\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f "
+                      "<polygon class=\"tier t%zu%s\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f "
                       "%.1f,%.1f\"><title>",
-                      i, x + 8, y, x + bw - 8, y, x + bw, y + row - 4, x, y + row - 4);
+                      i, c->count[i] == 0 ? " empty" : "", x + 8, y, x + bw - 8, y, x + bw,
+                      y + row - 4, x, y + row - 4);
         cs_buf_html(b, c->name[i]);
         cs_buf_puts(b, "</title></polygon>");
-        cs_buf_printf(b, "<text class=\"tiername\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-                      x + bw / 2, y + row * 0.58);
+        cs_buf_printf(b, "<text class=\"tiername%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+                      c->count[i] == 0 ? " empty" : "", x + bw / 2, y + row * 0.58);
         cs_buf_html(b, c->name[i]);
         cs_buf_puts(b, "</text>");
         char p[32];

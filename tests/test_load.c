@@ -26,9 +26,8 @@ START_TEST(test_writer_and_readers)
     printf("load: %lld imports (%lld orders), reader threads %lld passes (%lld scoring), "
            "processes %lld passes, busy %lld/%lld/%lld in %.1f s\n",
            (long long)r.writer.ops, (long long)r.writer.rows, (long long)r.threads.ops,
-           (long long)r.threads.score_passes, (long long)r.processes.ops,
-           (long long)r.writer.busy, (long long)r.threads.busy, (long long)r.processes.busy,
-           r.elapsed);
+           (long long)r.threads.score_passes, (long long)r.processes.ops, (long long)r.writer.busy,
+           (long long)r.threads.busy, (long long)r.processes.busy, r.elapsed);
     ck_assert_msg(r.writer.errors + r.threads.errors + r.processes.errors == 0, "%s",
                   r.first_error);
     ck_assert_msg(r.threads.inconsistent + r.processes.inconsistent == 0, "%s", r.first_error);

@@ -29,8 +29,8 @@ int cmd_report(cli *c, int argc, char **argv)
     const char *out_path = "report.html";
     int status = 0;
     while (a.i < argc && status == 0) {
-        long v;
-        double p;
+        long v = 0;
+        double p = 0;
         if (cli_flag(&a, "--help")) {
             fputs(report_usage, stdout);
             return CLI_EXIT_OK;
@@ -43,17 +43,23 @@ int cmd_report(cli *c, int argc, char **argv)
         } else if (cli_opt(&a, "--title", &status)) {
             opt.title = a.value;
         } else if (cli_opt(&a, "--top", &status)) {
-            if (a.value && (!cli_parse_int(a.value, &v) || v < 1 || v > 10000))
+            if (!a.value)
+                break;
+            if (!cli_parse_int(a.value, &v) || v < 1 || v > 10000)
                 return cli_usage("--top takes 1..10000");
             opt.top = (int)v;
         } else if (cli_opt(&a, "--survey-model", &status)) {
             opt.survey_model = a.value;
         } else if (cli_opt(&a, "--bootstrap", &status)) {
-            if (a.value && (!cli_parse_int(a.value, &v) || v < 0 || v > 10000))
+            if (!a.value)
+                break;
+            if (!cli_parse_int(a.value, &v) || v < 0 || v > 10000)
                 return cli_usage("--bootstrap takes 0..10000 resamples");
             opt.csi_bootstrap = (int)v;
         } else if (cli_opt(&a, "--seed", &status)) {
-            if (a.value && (!cli_parse_int(a.value, &v) || v < 0))
+            if (!a.value)
+                break;
+            if (!cli_parse_int(a.value, &v) || v < 0)
                 return cli_usage("--seed takes a number >= 0");
             opt.seed = (uint64_t)v;
         } else if (cli_opt(&a, "--horizon", &status)) {
@@ -64,11 +70,15 @@ int cmd_report(cli *c, int argc, char **argv)
             if (a.value && !cli_parse_double(a.value, &opt.score.clv.discount_rate))
                 return CLI_EXIT_USAGE;
         } else if (cli_opt(&a, "--band-medium", &status)) {
-            if (a.value && (!cli_parse_double(a.value, &p) || p <= 0 || p > 1))
+            if (!a.value)
+                break;
+            if (!cli_parse_double(a.value, &p) || p <= 0 || p > 1)
                 return cli_usage("--band-medium takes a probability in (0, 1]");
             opt.score.band_medium = p;
         } else if (cli_opt(&a, "--band-high", &status)) {
-            if (a.value && (!cli_parse_double(a.value, &p) || p <= 0 || p > 1))
+            if (!a.value)
+                break;
+            if (!cli_parse_double(a.value, &p) || p <= 0 || p > 1)
                 return cli_usage("--band-high takes a probability in (0, 1]");
             opt.score.band_high = p;
         } else if (cli_flag(&a, "--json")) {

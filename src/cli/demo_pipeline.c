@@ -82,10 +82,9 @@ int demo_pipeline(cli *c, int64_t as_of)
         return status;
 
     /* 4. Satisfaction: the ECSI template on the bundled survey, with the
-     * 0-10 RECOMMEND item for the NPS, saved with the data so that scoring
-     * and the report use it. (Only the model is saved, not the index
-     * weights: csi_options.save writes a model row whose info is not JSON,
-     * which custscore_model_load(db, NULL, ..) then trips over.) */
+     * 0-10 RECOMMEND item for the NPS; saving stores the model and its
+     * index weights with the data, so that scoring (per-customer
+     * satisfaction) and the report use them. */
     printf("\n4. Satisfaction index: ECSI model on the bundled survey (model saved)\n");
     custscore_survey_model *model = NULL;
     rc = custscore_survey_model_template("ecsi", &model);
@@ -99,16 +98,9 @@ int demo_pipeline(cli *c, int64_t as_of)
     so.bootstrap = 200;
     so.seed = 1;
     so.to = as_of;
+    so.save = 1;
     custscore_csi_result *csi = NULL;
     rc = custscore_csi_compute(db, model, &so, &csi);
-    if (rc == 0 || rc == CUSTSCORE_ENOCONV) {
-        int src = custscore_survey_model_save(db, model);
-        if (src) {
-            custscore_csi_result_free(csi);
-            custscore_survey_model_free(model);
-            return cli_fail(c, src, "demo: saving the survey model");
-        }
-    }
     custscore_survey_model_free(model);
     double csi_index = NAN, csi_low = NAN, csi_high = NAN, nps = NAN, nps_low = NAN, nps_high = NAN;
     if (rc == 0 || rc == CUSTSCORE_ENOCONV) {

@@ -75,7 +75,8 @@ int main(int argc, char **argv)
     int failed = 0;
     failed |= phase("1 writer + reader threads", seconds, readers, 0, batch);
     failed |= phase("1 writer + reader processes", seconds, 0, readers, batch);
-    printf("%s\n", failed ? "load: FAILED" : "load: held (no errors but retryable busy, no lost or "
-                                             "duplicated orders, whole snapshots only)");
+    printf("%s\n", failed ? "load: FAILED"
+                          : "load: held (no errors but retryable busy, no lost or "
+                            "duplicated orders, whole snapshots only)");
     return failed;
 }

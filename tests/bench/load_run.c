@@ -75,10 +75,9 @@ static void *writer_main(void *p)
     for (int b = 0; now_s() < w->sh->deadline && csv; b++) {
         size_t len = (size_t)snprintf(csv, cap, "customer,order,ts,revenue\n");
         for (int k = 0; k < cfg->batch; k++)
-            len += (size_t)snprintf(csv + len, cap - len, "b%d-c%d,o%d-%d,%d,%d\n", b,
-                                    k % LOAD_BATCH_CUSTOMERS, b, k,
-                                    LOAD_BASE_TS + ((b * cfg->batch + k) % 700) * 86400,
-                                    k % 10 + 1);
+            len += (size_t)snprintf(
+                csv + len, cap - len, "b%d-c%d,o%d-%d,%d,%d\n", b, k % LOAD_BATCH_CUSTOMERS, b, k,
+                LOAD_BASE_TS + ((b * cfg->batch + k) % 700) * 86400, k % 10 + 1);
         for (;;) {
             double t0 = now_s();
             rc = custscore_import_csv_buffer(db, CUSTSCORE_KIND_ORDERS, csv, len, "load.csv", NULL,

@@ -132,8 +132,8 @@ static int64_t fz_model_as_of(fz_in *in)
 
 static double fz_double(fz_in *in)
 {
-    static const double palette[] = {0.0, 1.0, -1.0, 2.5, 11.77, -29.33, 1e-300, -0.0,
-                                     100.0, 1e15, 1e308, -1e308, DBL_MAX};
+    static const double palette[] = {0.0,  1.0,   -1.0, 2.5,   11.77,  -29.33, 1e-300,
+                                     -0.0, 100.0, 1e15, 1e308, -1e308, DBL_MAX};
     uint8_t b = fz_u8(in);
     size_t n = sizeof palette / sizeof palette[0];
     if (b < 230)
@@ -152,8 +152,8 @@ static double fz_double(fz_in *in)
  * the invalid kinds (empty, too long, bad UTF-8, NULL). */
 static const char *fz_key(fz_in *in, char *buf, size_t size)
 {
-    static const char *const valid[] = {"c0", "c1", "c2", "00004", "17850", "Ünïcødé", "a b",
-                                        "\"q\"", "x,y"};
+    static const char *const valid[] = {"c0",      "c1",  "c2",    "00004", "17850",
+                                        "Ünïcødé", "a b", "\"q\"", "x,y"};
     uint8_t b = fz_u8(in);
     size_t nv = sizeof valid / sizeof valid[0];
     if (b < 200)
@@ -276,8 +276,8 @@ static void fz_import_options(fz_import *fi, uint8_t a, uint8_t b, uint8_t c)
         NULL,
         NULL,
         NULL,
-        "customer=2,ts=3,revenue=5",   /* CDNOW sample, no header */
-        "customer=1,ts=2,revenue=4",   /* CDNOW master */
+        "customer=2,ts=3,revenue=5", /* CDNOW sample, no header */
+        "customer=1,ts=2,revenue=4", /* CDNOW master */
         "customer=CustomerID,order=InvoiceNo,ts=InvoiceDate,quantity=Quantity,price=UnitPrice",
         "customer=customer_id,ts=order_date,revenue=revenue", /* rfm orders */
         "customer=customerID",                                /* Telco customers */
@@ -533,7 +533,7 @@ int cs_fuzz_time(const uint8_t *data, size_t size)
 {
     static const char *const formats[] = {
         "%d/%m/%Y %H:%M", "%m/%d/%Y", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%d %b %Y", "%j/%y",
-        "%e.%m.%Y",       "%y-%m-%d", "%Y %j", "%b %e %Y %H:%M",     "%%%Y",     "%H:%M"};
+        "%e.%m.%Y",       "%y-%m-%d", "%Y %j",  "%b %e %Y %H:%M",    "%%%Y",     "%H:%M"};
     if (size < 1)
         return 0;
     fz_in in = {data + 1, size - 1};
@@ -733,8 +733,8 @@ static void fz_api_op(fz_api *s, fz_in *in)
         break;
     case 4:
         what = "add_complaint";
-        rc = custscore_add_complaint(db, fz_key(in, kbuf, sizeof kbuf), fz_time(in),
-                                     fz_double(in), fz_u8(in) & 1 ? 0 : fz_time(in));
+        rc = custscore_add_complaint(db, fz_key(in, kbuf, sizeof kbuf), fz_time(in), fz_double(in),
+                                     fz_u8(in) & 1 ? 0 : fz_time(in));
         break;
     case 5:
         what = "set_attribute";

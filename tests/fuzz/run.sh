@@ -42,14 +42,19 @@ for t in "${TARGETS[@]}"; do
   dict=()
   [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
   log="$BUILD/fuzz-$t.log"
+  parallel=()
+  [ "$JOBS" -gt 1 ] && parallel=(-jobs="$JOBS" -workers="$JOBS")
   # ASan checks leaks at exit; UBSan reports stop the run (-fno-sanitize-recover).
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     "$BUILD/tests/fuzz/fuzz_$t" "${dict[@]}" -max_total_time="$SECONDS_PER_TARGET" \
-    -max_len=8192 -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 -jobs="$JOBS" \
-    -workers="$JOBS" -artifact_prefix="$artifacts/" "$corpus" > "$log" 2>&1
+    -max_len=8192 -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 "${parallel[@]}" \
+    -artifact_prefix="$artifacts/" "$corpus" > "$log" 2>&1
   rc=$?
   # With -jobs the workers log to fuzz-<n>.log in the working directory.
-  [ "$JOBS" -gt 1 ] && cat fuzz-*.log >> "$log" 2>/dev/null && rm -f fuzz-*.log
+  if [ "$JOBS" -gt 1 ]; then
+    cat fuzz-*.log >> "$log" 2>/dev/null
+    rm -f fuzz-*.log
+  fi
   execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
   rate=$(grep -h 'stat::average_exec_per_sec' "$log" | awk '{s += $2} END {print s + 0}')
   edges=$(grep -hoE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')

@@ -12,6 +12,7 @@
 /* Loyalty quadrant -> chart class (see cs_chart_quadrant): apostle top
  * right, hostage top left, mercenary bottom right, defector bottom left. */
 static const int cs_lq_class[5] = {-1, 0, 2, 1, 3};
+
 /* ---------------------------------------------------------------------- */
 /* Satisfaction: importance-performance map and the loyalty quadrant */
 

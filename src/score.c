@@ -249,9 +249,11 @@ static int cs_score_clv(cs_score_run *r)
     if (rc)
         return rc;
     double unit_days = custscore_unit_days(purchase.unit);
+    /* Summarise as the model was fitted: its unit and its purchase rule. */
+    bool zero_is_purchase = purchase.zero == CUSTSCORE_ZERO_REVENUE_PURCHASE;
     size_t m = 0;
     for (size_t i = 0; i < r->n; i++) {
-        cs_summary_of(&r->h, i, r->as_of, unit_days, &r->summary[i]);
+        cs_summary_of_ex(&r->h, i, r->as_of, unit_days, zero_is_purchase, &r->summary[i]);
         if (r->summary[i].first != 0)
             m++;
     }

@@ -84,8 +84,8 @@ static const char cs_schema_v1[] =
     "  value_matrix TEXT,"
     "  loyalty TEXT,"
     "  data TEXT NOT NULL,"
-    "  PRIMARY KEY(as_of, customer)"
-    ") STRICT, WITHOUT ROWID;"
+    "  UNIQUE(as_of, customer)"
+    ") STRICT;"
     "CREATE INDEX score_by_customer ON score(customer, as_of);";
 
 /* Migrations: cs_migrations[v] brings a store from version v to v + 1. */

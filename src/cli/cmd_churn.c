@@ -206,7 +206,7 @@ static int churn_train(cli *c, int argc, char **argv)
     bool have_as_of = false;
     int status = 0;
     while (a.i < argc && status == 0) {
-        long v;
+        long v = 0;
         if (cli_flag(&a, "--help")) {
             fputs(usage, stdout);
             return CLI_EXIT_OK;

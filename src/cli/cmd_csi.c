@@ -370,8 +370,8 @@ int cmd_csi(cli *c, int argc, char **argv)
     bool save = false;
     int status = 0;
     while (a.i < argc && status == 0) {
-        long v;
-        double d;
+        long v = 0;
+        double d = 0;
         if (cli_flag(&a, "--help")) {
             fputs(csi_usage, stdout);
             return CLI_EXIT_OK;

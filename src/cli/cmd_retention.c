@@ -31,7 +31,7 @@ int cmd_retention(cli *c, int argc, char **argv)
     bool periods_table = false;
     int status = 0;
     while (a.i < argc && status == 0) {
-        long v;
+        long v = 0;
         if (cli_flag(&a, "--help")) {
             fputs(usage, stdout);
             return CLI_EXIT_OK;

@@ -188,7 +188,7 @@ int cmd_score(cli *c, int argc, char **argv)
     const char *out_path = NULL, *json_path = NULL;
     int status = 0;
     while (a.i < argc && status == 0) {
-        long v;
+        long v = 0;
         if (cli_flag(&a, "--help")) {
             fputs(score_usage, stdout);
             return CLI_EXIT_OK;

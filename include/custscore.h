@@ -216,6 +216,12 @@ CUSTSCORE_API int custscore_set_attribute(custscore *db, const char *key, const 
 CUSTSCORE_API int custscore_set_attribute_text(custscore *db, const char *key, const char *name,
                                                const char *value);
 
+/** Largest magnitude of an order's revenue or cost, in the caller's
+ *  currency: larger amounts are refused (::CUSTSCORE_ERANGE from
+ *  custscore_add_order(), a bad value in a CSV file), so that sums over any
+ *  number of orders stay finite. */
+#define CUSTSCORE_MAX_AMOUNT 1e15
+
 /** One order, the unit of a purchase (an invoice). */
 typedef struct custscore_order {
     const char *customer;  /**< customer key (required) */
@@ -229,7 +235,8 @@ typedef struct custscore_order {
 /**
  * Add an order. When an order with the same customer and order key exists it
  * is replaced (so re-importing an ERP export never double counts).
- * Revenue must be finite; cost finite and >= 0; ts within
+ * Revenue must be finite; cost finite and >= 0; both at most
+ * ::CUSTSCORE_MAX_AMOUNT in magnitude (else ::CUSTSCORE_ERANGE); ts within
  * ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX (else ::CUSTSCORE_ERANGE).
  * @param replaced  if not NULL, set to 1 when an existing order was replaced, else 0
  */

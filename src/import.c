@@ -579,9 +579,15 @@ static int cs_import_order_record(cs_import *im, const cs_csv_record *rec)
         if (rc || !ok)
             return rc;
         revenue = qty * price;
-        if (!isfinite(revenue))
+        if (!(fabs(revenue) <= CUSTSCORE_MAX_AMOUNT))
             return cs_reject(im, rec, im->col[F_PRICE] + 1, "revenue", NULL, 0,
-                             "quantity x price overflows");
+                             "quantity x price beyond +-1e15 (CUSTSCORE_MAX_AMOUNT)");
+    }
+    if (fabs(revenue) > CUSTSCORE_MAX_AMOUNT) {
+        size_t len;
+        const char *s = cs_get(im, rec, F_REVENUE, &len);
+        return cs_reject(im, rec, im->col[F_REVENUE] + 1, "revenue", s, len,
+                         "beyond +-1e15 (CUSTSCORE_MAX_AMOUNT)");
     }
     double cost = 0;
     bool has_cost = false;
@@ -595,6 +601,9 @@ static int cs_import_order_record(cs_import *im, const cs_csv_record *rec)
             if (cost < 0)
                 return cs_reject(im, rec, im->col[F_COST] + 1, "cost", s, len,
                                  "negative cost (a return is negative revenue, not cost)");
+            if (cost > CUSTSCORE_MAX_AMOUNT)
+                return cs_reject(im, rec, im->col[F_COST] + 1, "cost", s, len,
+                                 "beyond 1e15 (CUSTSCORE_MAX_AMOUNT)");
             has_cost = true;
         }
     }
@@ -676,10 +685,10 @@ static int cs_import_write_orders(cs_import *im)
         qsort(im->agg, im->nagg, sizeof *im->agg, cs_agg_by_customer);
     for (size_t i = 0; i < im->nagg; i++) {
         const cs_agg_order *a = &im->agg[i];
-        if (!isfinite(a->revenue) || !isfinite(a->cost))
+        if (!(fabs(a->revenue) <= CUSTSCORE_MAX_AMOUNT) || !(a->cost <= CUSTSCORE_MAX_AMOUNT))
             return cs_error(db, CUSTSCORE_EINVAL,
                             "%s: order '%s' of customer '%s': sum of its "
-                            "lines overflows",
+                            "lines beyond +-1e15 (CUSTSCORE_MAX_AMOUNT)",
                             im->name, cs_strmap_key(&im->orders, a->key_entry) + a->key_skip,
                             cs_strmap_key(&im->customers, a->customer));
         int64_t id;

@@ -159,6 +159,10 @@ int custscore_add_order(custscore *db, const custscore_order *order, int *replac
         return cs_error(db, CUSTSCORE_EINVAL, "order: revenue is not a finite number");
     if (order->has_cost && (!isfinite(order->cost) || order->cost < 0))
         return cs_error(db, CUSTSCORE_EINVAL, "order: cost must be a finite number >= 0");
+    if (fabs(order->revenue) > CUSTSCORE_MAX_AMOUNT ||
+        (order->has_cost && order->cost > CUSTSCORE_MAX_AMOUNT))
+        return cs_error(db, CUSTSCORE_ERANGE,
+                        "order: revenue or cost beyond +-1e15 (CUSTSCORE_MAX_AMOUNT)");
     if (cs_check_time(db, "order", order->ts))
         return db->errcode;
     size_t okey_len = 0;

@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,12 @@ static int64_t cs_as_of_limit(int64_t as_of)
 static bool cs_ts_valid(int64_t ts)
 {
     return ts >= CUSTSCORE_TIME_MIN && ts <= CUSTSCORE_TIME_MAX;
+}
+
+/* Amounts likewise (CUSTSCORE_MAX_AMOUNT): sums of them stay finite. */
+static bool cs_amount_valid(double v)
+{
+    return fabs(v) <= CUSTSCORE_MAX_AMOUNT;
 }
 
 void cs_history_free(cs_history *h)
@@ -264,6 +271,13 @@ int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
             o->revenue = sqlite3_column_double(st, 2);
             bool has_cost = sqlite3_column_type(st, 3) != SQLITE_NULL;
             o->cost = has_cost ? sqlite3_column_double(st, 3) : 0.0;
+            if (!cs_amount_valid(o->revenue) || !cs_amount_valid(o->cost)) {
+                rc = cs_error(db, CUSTSCORE_ECORRUPT,
+                              "loading orders: an order has revenue %g and cost %g, beyond "
+                              "+-1e15 (damaged store?)",
+                              o->revenue, o->cost);
+                break;
+            }
             if (has_cost)
                 out->any_cost = true;
             o->row = (int64_t)n_raw;
@@ -508,6 +522,12 @@ int custscore_summary_one(custscore *db, const char *customer, int64_t as_of,
         }
         h.revenue[h.n_orders] = sqlite3_column_double(st, 1);
         h.cost[h.n_orders] = sqlite3_column_double(st, 2); /* NULL reads as 0.0 */
+        if (!cs_amount_valid(h.revenue[h.n_orders]) || !cs_amount_valid(h.cost[h.n_orders])) {
+            rc = cs_error(db, CUSTSCORE_ECORRUPT,
+                          "loading the customer's orders: revenue or cost beyond +-1e15 "
+                          "(damaged store?)");
+            break;
+        }
         h.n_orders++;
     }
     if (rc == 0 && src != SQLITE_DONE)

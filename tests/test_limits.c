@@ -199,6 +199,55 @@ START_TEST(test_time_range)
 }
 END_TEST
 
+/* Amounts: |revenue| and cost up to CUSTSCORE_MAX_AMOUNT, so a customer's
+ * totals stay finite however many orders it has (two orders of 1e308 once
+ * summed to infinity, and a return of -1e308 on top to NaN). */
+START_TEST(test_amounts)
+{
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(NULL, 0, &db), 0);
+    custscore_order o = {.customer = "c",
+                         .order_key = "1",
+                         .ts = 86400,
+                         .revenue = CUSTSCORE_MAX_AMOUNT,
+                         .cost = CUSTSCORE_MAX_AMOUNT,
+                         .has_cost = 1};
+    ck_assert_int_eq(custscore_add_order(db, &o, NULL), 0);
+    o.order_key = "2";
+    o.revenue = -CUSTSCORE_MAX_AMOUNT;
+    ck_assert_int_eq(custscore_add_order(db, &o, NULL), 0);
+    const double bad[] = {1e308, -1e308, CUSTSCORE_MAX_AMOUNT * 1.0000001};
+    for (size_t i = 0; i < 3; i++) {
+        o.order_key = "3";
+        o.revenue = bad[i];
+        o.cost = 0;
+        ck_assert_int_eq(custscore_add_order(db, &o, NULL), CUSTSCORE_ERANGE);
+        ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "CUSTSCORE_MAX_AMOUNT"));
+        o.revenue = 1;
+        o.cost = bad[i];
+        ck_assert_int_eq(custscore_add_order(db, &o, NULL),
+                         bad[i] < 0 ? CUSTSCORE_EINVAL : CUSTSCORE_ERANGE);
+    }
+    custscore_summary s;
+    ck_assert_int_eq(custscore_summary_one(db, "c", INT64_MAX, NULL, &s), 0);
+    ck_assert_double_eq(s.revenue, 0);
+    /* In a file: a value, quantity x price, or the sum of an order's lines. */
+    const char *files[] = {"customer,ts,revenue\nx,2020-01-01,1e308\n",
+                           "customer,ts,quantity,price\nx,2020-01-01,1e10,1e10\n",
+                           "customer,order,ts,revenue\nx,1,2020-01-01,9e14\nx,1,2020-01-01,9e14\n",
+                           "customer,ts,revenue,cost\nx,2020-01-01,1,2e15\n"};
+    for (size_t i = 0; i < 4; i++) {
+        custscore_import_report r;
+        ck_assert_int_eq(custscore_import_csv_buffer(db, CUSTSCORE_KIND_ORDERS, files[i],
+                                                     strlen(files[i]), "m.csv", NULL, &r),
+                         CUSTSCORE_EINVAL);
+        ck_assert_msg(strstr(custscore_errmsg(db), "CUSTSCORE_MAX_AMOUNT") != NULL, "%s",
+                      custscore_errmsg(db));
+    }
+    custscore_close(db);
+}
+END_TEST
+
 /* Customer ids are SQLite rowids: any int64. A store holding huge or
  * negative ids (written by another tool, or after the largest id was used,
  * when SQLite picks new ids at random) imports, summarises and scores like
@@ -296,6 +345,7 @@ static Suite *limits_suite(void)
     tcase_add_test(tc, test_line_length);
     tcase_add_test(tc, test_columns);
     tcase_add_test(tc, test_time_range);
+    tcase_add_test(tc, test_amounts);
     tcase_add_test(tc, test_64bit_ids);
     tcase_add_test(tc, test_stored_time_out_of_range);
     suite_add_tcase(s, tc);

@@ -302,6 +302,12 @@ int custscore_model_load(custscore *db, const char *name, custscore_fit_info *in
     custscore_unit unit;
     const char *kind = (const char *)sqlite3_column_text(st, 10);
     const char *unit_text = (const char *)sqlite3_column_text(st, 4);
+    if ((!kind || !unit_text) && sqlite3_errcode(db->sql) == SQLITE_NOMEM) {
+        /* sqlite3_column_text() returns NULL when converting the value
+         * runs out of memory: that is no corruption. */
+        sqlite3_finalize(st);
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading a model");
+    }
     if (custscore_model_parse(kind, &model) != 0 || cs_unit_from_text(unit_text, &unit) != 0) {
         sqlite3_finalize(st);
         return cs_error(db, CUSTSCORE_ECORRUPT, "model '%s': unknown model kind or unit",
@@ -321,6 +327,10 @@ int custscore_model_load(custscore *db, const char *name, custscore_fit_info *in
     const char *params = (const char *)sqlite3_column_text(st, 5);
     const char *se = (const char *)sqlite3_column_text(st, 6);
     const char *meta = (const char *)sqlite3_column_text(st, 9);
+    if ((!zero || !params || !se || !meta) && sqlite3_errcode(db->sql) == SQLITE_NOMEM) {
+        sqlite3_finalize(st);
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading a model");
+    }
     rc = cs_prepare(db, "SELECT json_extract(?1, ?2)", &q);
     char path[64];
     for (int k = 0; rc == 0 && k < info->n_params; k++) {

@@ -150,7 +150,8 @@ static int cs_lex_number(cs_lex *lx, double *out, const char *what)
     if (i < lx->line_end && (lx->src[i] == '-' || lx->src[i] == '+'))
         buf[n++] = lx->src[i++];
     bool digits = false;
-    while (i < lx->line_end && n < sizeof buf - 1) {
+    /* Room for two more bytes (an exponent and its sign) and the NUL. */
+    while (i < lx->line_end && n + 2 < sizeof buf) {
         char ch = lx->src[i];
         if (isdigit((unsigned char)ch)) {
             digits = true;

@@ -18,6 +18,11 @@ def test_every_available_function_was_called(request):
         pytest.skip("only meaningful for the whole suite")
     if session.testsfailed:
         pytest.skip("other tests failed")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped"):
+        # Some functions are only reached by the tests on ../shared/data;
+        # without it (skipped tests) the count would blame the data, not the code.
+        pytest.skip("some tests were skipped (../shared/data absent?)")
     available = [name for name in _ffi.DECLARED if _ffi.available(name)]
     uncalled = [name for name in available if name not in CALLED]
     assert not uncalled, "never called by the tests: %s" % ", ".join(uncalled)

@@ -784,7 +784,7 @@ typedef struct cs_chart_quadrant {
     const char *quadrant_name[4]; /* high-high, low-x high-y, high-x low-y, low-low */
     int64_t quadrant_count[4];
     const char *const *point_label; /* optional label per point (few points: all drawn) */
-    bool log_scale; /* both axes sign(v) log10(1 + |v|), for skewed money values */
+    bool log_scale;                 /* both axes sign(v) log10(1 + |v|), for skewed money values */
 } cs_chart_quadrant;
 
 typedef struct cs_chart_histogram {

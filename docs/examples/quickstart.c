@@ -1,4 +1,5 @@
-/* Import orders and print each customer's summary: cc quickstart.c $(pkg-config --cflags --libs custscore) */
+/* Import orders and print each customer's summary: cc quickstart.c $(pkg-config --cflags --libs
+ * custscore) */
 #include <custscore.h>
 #include <stdio.h>
 
@@ -17,7 +18,8 @@ int main(int argc, char **argv)
     int64_t as_of = 0;
     int rc = custscore_open(argc > 2 ? argv[2] : NULL, CUSTSCORE_OPEN_CREATE, &db);
     if (rc == 0)
-        rc = custscore_import_csv(db, CUSTSCORE_KIND_ORDERS, argc > 1 ? argv[1] : "orders.csv", &opt, NULL);
+        rc = custscore_import_csv(db, CUSTSCORE_KIND_ORDERS, argc > 1 ? argv[1] : "orders.csv",
+                                  &opt, NULL);
     if (rc == 0)
         rc = custscore_parse_time("2026-01-01", NULL, &as_of);
     if (rc == 0)

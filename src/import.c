@@ -161,6 +161,15 @@ static void cs_csv_quote(FILE *f, const char *s, size_t len)
     fputc('"', f);
 }
 
+/* Count a written row in the report. */
+static void cs_count_row(cs_import *im, bool replaced)
+{
+    if (replaced)
+        im->report->replaced++;
+    else
+        im->report->added++;
+}
+
 /* A bad record: abort (returns CUSTSCORE_EINVAL with the message) or, with
  * skip_bad, report it and return 0 so reading goes on. */
 static int cs_reject(cs_import *im, const cs_csv_record *rec, int column, const char *field,
@@ -719,10 +728,7 @@ static int cs_import_write_orders(cs_import *im)
             if (rc)
                 return rc;
         }
-        if (replaced)
-            im->report->replaced++;
-        else
-            im->report->added++;
+        cs_count_row(im, replaced);
     }
     return CUSTSCORE_OK;
 }
@@ -766,14 +772,9 @@ static int cs_import_customer_record(cs_import *im, const cs_csv_record *rec)
     if (rc)
         return rc;
     if (created != 0) {
-        sqlite3_stmt *st = cs_stmt(db, CS_STMT_CUSTOMER_CREATED);
-        if (!st)
-            return db->errcode;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, created);
-        int src = sqlite3_step(st);
-        if (src != SQLITE_DONE)
-            return cs_sqlite_error(db, src, "setting the customer's creation time");
+        rc = cs_customer_set_created(db, id, created);
+        if (rc)
+            return rc;
     }
     for (size_t c = 0; c < rec->nfields && c < im->ncols; c++) {
         if (!im->is_attr[c] || cs_blank(rec->field[c], rec->len[c]))
@@ -787,10 +788,7 @@ static int cs_import_customer_record(cs_import *im, const cs_csv_record *rec)
         if (rc)
             return rc;
     }
-    if (is_new)
-        im->report->added++;
-    else
-        im->report->replaced++;
+    cs_count_row(im, !is_new);
     return CUSTSCORE_OK;
 }
 
@@ -801,10 +799,7 @@ static int cs_put_response(cs_import *im, int64_t id, int64_t ts, const char *it
     int rc = cs_response_put(im->db, id, ts, item, item_len, value, &replaced);
     if (rc)
         return rc;
-    if (replaced)
-        im->report->replaced++;
-    else
-        im->report->added++;
+    cs_count_row(im, replaced);
     return CUSTSCORE_OK;
 }
 
@@ -909,12 +904,8 @@ static int cs_import_complaint_record(cs_import *im, const cs_csv_record *rec)
         rc = cs_import_customer_id(im, cindex, &id, &is_new);
     if (rc == 0)
         rc = cs_complaint_put(im->db, id, ts, severity, resolved, &replaced);
-    if (rc == 0) {
-        if (replaced)
-            im->report->replaced++;
-        else
-            im->report->added++;
-    }
+    if (rc == 0)
+        cs_count_row(im, replaced);
     return rc;
 }
 

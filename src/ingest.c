@@ -90,16 +90,7 @@ int custscore_add_customer(custscore *db, const char *key, int64_t created)
     int64_t id = 0;
     rc = cs_customer_id(db, key, key ? strlen(key) : 0, true, &id);
     if (rc == 0 && created != 0) {
-        sqlite3_stmt *st = cs_stmt(db, CS_STMT_CUSTOMER_CREATED);
-        if (!st) {
-            rc = db->errcode;
-        } else {
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_int64(st, 2, created);
-            int src = sqlite3_step(st);
-            if (src != SQLITE_DONE)
-                rc = cs_sqlite_error(db, src, "setting the customer's creation time");
-        }
+        rc = cs_customer_set_created(db, id, created);
     }
     return cs_tx_end(db, rc);
 }

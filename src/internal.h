@@ -100,6 +100,8 @@ int cs_check_writable(custscore *db);
 /* Customer id for @key, creating the customer when @create (else
  * CUSTSCORE_ENOTFOUND). The key is validated (1..255 bytes, UTF-8). */
 int cs_customer_id(custscore *db, const char *key, size_t key_len, bool create, int64_t *id);
+/* Set a customer's creation time. */
+int cs_customer_set_created(custscore *db, int64_t customer_id, int64_t created);
 /* Insert or replace one order of customer @customer_id; *replaced set. */
 int cs_order_put(custscore *db, int64_t customer_id, const char *order_key, size_t order_key_len,
                  int64_t ts, double revenue, double cost, bool has_cost, bool *replaced);

@@ -482,6 +482,16 @@ int cs_customer_id(custscore *db, const char *key, size_t key_len, bool create, 
     return CUSTSCORE_OK;
 }
 
+int cs_customer_set_created(custscore *db, int64_t customer_id, int64_t created)
+{
+    sqlite3_stmt *st = cs_stmt(db, CS_STMT_CUSTOMER_CREATED);
+    if (!st)
+        return db->errcode;
+    sqlite3_bind_int64(st, 1, customer_id);
+    sqlite3_bind_int64(st, 2, created);
+    return cs_step_done(db, st, "setting the customer's creation time");
+}
+
 int cs_order_put(custscore *db, int64_t customer_id, const char *order_key, size_t order_key_len,
                  int64_t ts, double revenue, double cost, bool has_cost, bool *replaced)
 {

@@ -4,9 +4,13 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 /* ---------------------------------------------------------------------- */
 /* Memory */
@@ -39,11 +43,32 @@ static inline bool cs_alloc_should_fail(void)
 }
 #endif
 
+/* Large arrays (the order history, the import's maps: hundreds of MB for
+ * millions of orders) are filled once, front to back; on Linux, ask for
+ * transparent huge pages so filling them costs one page fault per 2 MiB
+ * instead of one per 4 KiB (a third of loading 10 million orders went to
+ * page faults). Advice only: where it is not available nothing changes. */
+static void *cs_advise_large(void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const size_t huge = (size_t)2 << 20;
+    if (p && bytes >= 4 * huge) {
+        uintptr_t a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
+        uintptr_t b = ((uintptr_t)p + bytes) & ~(uintptr_t)(huge - 1);
+        if (b > a)
+            (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+    }
+#else
+    (void)bytes;
+#endif
+    return p;
+}
+
 void *cs_malloc(size_t size)
 {
     if (cs_alloc_should_fail())
         return NULL;
-    return malloc(size ? size : 1);
+    return cs_advise_large(malloc(size ? size : 1), size);
 }
 
 void *cs_calloc(size_t n, size_t size)
@@ -52,7 +77,7 @@ void *cs_calloc(size_t n, size_t size)
         return NULL;
     if (n == 0 || size == 0)
         return calloc(1, 1);
-    return calloc(n, size);
+    return cs_advise_large(calloc(n, size), n <= SIZE_MAX / size ? n * size : 0);
 }
 
 void *cs_mallocarray(size_t n, size_t size)
@@ -69,7 +94,7 @@ void *cs_reallocarray(void *p, size_t n, size_t size)
     if (cs_alloc_should_fail())
         return NULL;
     size_t bytes = n * size;
-    return realloc(p, bytes ? bytes : 1);
+    return cs_advise_large(realloc(p, bytes ? bytes : 1), bytes);
 }
 
 char *cs_strndup(const char *s, size_t n)

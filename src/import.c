@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <time.h>
 
@@ -98,13 +99,12 @@ static const char *cs_kind_name(custscore_kind kind)
 
 /* One aggregated order of the file. */
 typedef struct cs_agg_order {
-    size_t customer;  /* index in the customers map */
-    size_t key_entry; /* index in the orders map (its key holds "customer\0order") */
-    size_t key_skip;  /* bytes of "customer\0" before the order key */
     int64_t ts;
     double revenue, cost;
+    uint32_t customer; /* index in the customers map (maps hold < 2^32 entries) */
+    uint16_t key_skip; /* bytes of "customer\0" before the order key (keys <= 255) */
     bool has_cost;
-} cs_agg_order;
+} cs_agg_order; /* agg[i] is entry i of the orders map ("customer\0order") */
 
 typedef struct cs_import {
     custscore *db;
@@ -126,8 +126,11 @@ typedef struct cs_import {
     cs_strmap orders; /* "customer\0order" -> index in agg */
     cs_agg_order *agg;
     size_t nagg, agg_cap;
-    bool orders_table_empty;
-    char *scratch; /* key building */
+    int64_t input_size;         /* bytes of the input when known, else 0 */
+    uint64_t raw_bytes;         /* bytes of the records read so far */
+    bool orders_table_empty;    /* at the start: no order can be replaced */
+    bool customers_table_empty; /* at the start: every customer of the file is new */
+    char *scratch;              /* key building */
     size_t scratch_cap;
 } cs_import;
 
@@ -527,7 +530,10 @@ static int cs_import_customer_id(cs_import *im, size_t index, int64_t *id, bool 
     custscore *db = im->db;
     const char *key = cs_strmap_key(&im->customers, index);
     size_t len = im->customers.key_len[index];
-    int rc = cs_customer_id(db, key, len, false, id);
+    /* The map holds each key of the file once, so in a store that had no
+     * customer every key is new: no lookup first. */
+    int rc =
+        im->customers_table_empty ? CUSTSCORE_ENOTFOUND : cs_customer_id(db, key, len, false, id);
     if (rc == CUSTSCORE_ENOTFOUND) {
         cs_clear_error(db);
         rc = cs_customer_id(db, key, len, true, id);
@@ -655,9 +661,8 @@ static int cs_import_order_record(cs_import *im, const cs_csv_record *rec)
                 im->agg_cap = cap;
             }
             im->orders.value[e] = (int64_t)im->nagg;
-            im->agg[im->nagg++] = (cs_agg_order){.customer = cindex,
-                                                 .key_entry = (size_t)e,
-                                                 .key_skip = cust_len + 1,
+            im->agg[im->nagg++] = (cs_agg_order){.customer = (uint32_t)cindex,
+                                                 .key_skip = (uint16_t)(cust_len + 1),
                                                  .ts = ts,
                                                  .revenue = revenue,
                                                  .cost = cost,
@@ -675,64 +680,182 @@ static int cs_import_order_record(cs_import *im, const cs_csv_record *rec)
     return CUSTSCORE_OK;
 }
 
-static int cs_agg_by_customer(const void *a, const void *b)
+/* Write order @i of the file (agg[i], entry i of the orders map). */
+static int cs_import_write_order(cs_import *im, size_t i)
 {
-    const cs_agg_order *x = a, *y = b;
-    if (x->customer != y->customer)
-        return x->customer < y->customer ? -1 : 1;
-    return (x->key_entry > y->key_entry) - (x->key_entry < y->key_entry);
+    custscore *db = im->db;
+    const cs_agg_order *a = &im->agg[i];
+    const char *okey = cs_strmap_key(&im->orders, i) + a->key_skip;
+    size_t okey_len = im->orders.key_len[i] - a->key_skip;
+    if (!(fabs(a->revenue) <= CUSTSCORE_MAX_AMOUNT) || !(a->cost <= CUSTSCORE_MAX_AMOUNT))
+        return cs_error(db, CUSTSCORE_EINVAL,
+                        "%s: order '%s' of customer '%s': sum of its "
+                        "lines beyond +-1e15 (CUSTSCORE_MAX_AMOUNT)",
+                        im->name, okey, cs_strmap_key(&im->customers, a->customer));
+    int64_t id;
+    bool is_new;
+    int rc = cs_import_customer_id(im, a->customer, &id, &is_new);
+    if (rc)
+        return rc;
+    bool replaced = false;
+    if (im->orders_table_empty || is_new) {
+        /* No order of this customer can exist: insert directly. */
+        sqlite3_stmt *st = cs_stmt(db, CS_STMT_ORDER_INSERT);
+        if (!st)
+            return db->errcode;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, okey, (int)okey_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, a->ts);
+        sqlite3_bind_double(st, 4, a->revenue);
+        if (a->has_cost)
+            sqlite3_bind_double(st, 5, a->cost);
+        int src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            return cs_sqlite_error(db, src, "adding an order");
+    } else {
+        rc = cs_order_put(db, id, okey, okey_len, a->ts, a->revenue, a->cost, a->has_cost,
+                          &replaced);
+        if (rc)
+            return rc;
+    }
+    cs_count_row(im, replaced);
+    return CUSTSCORE_OK;
+}
+
+/* A customer of the file, for ordering. */
+typedef struct cs_cust_ref {
+    const char *key;
+    uint32_t len, index;
+    int64_t id;
+} cs_cust_ref;
+
+/* Byte order, shorter first on a common prefix: SQLite's BINARY collation. */
+static int cs_cust_by_key(const void *a, const void *b)
+{
+    const cs_cust_ref *x = a, *y = b;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    if (c)
+        return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+static int cs_cust_by_id(const void *a, const void *b)
+{
+    const cs_cust_ref *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Give every customer of the file its store id: existing customers are
+ * looked up, new ones are added in key order so the customer table and its
+ * key index grow at their ends (adding a million customers in file order
+ * splits pages all over the index). Returns the customers in id order in
+ * *by_id (the order the orders are written in), NULL on error. */
+static int cs_import_resolve_customers(cs_import *im, cs_cust_ref **by_id)
+{
+    custscore *db = im->db;
+    size_t nc = im->customers.count, n_new = 0;
+    *by_id = NULL;
+    cs_cust_ref *ref = cs_mallocarray(nc ? nc : 1, sizeof *ref);
+    if (!ref)
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+    for (size_t c = 0; c < nc; c++) {
+        ref[c] = (cs_cust_ref){cs_strmap_key(&im->customers, c), im->customers.key_len[c],
+                               (uint32_t)c, 0};
+        if (im->cust_state[c] != 0) {
+            ref[c].id = im->customers.value[c];
+            continue;
+        }
+        int rc = CUSTSCORE_ENOTFOUND;
+        if (!im->customers_table_empty)
+            rc = cs_customer_id(db, ref[c].key, ref[c].len, false, &ref[c].id);
+        if (rc == 0) {
+            im->customers.value[c] = ref[c].id;
+            im->cust_state[c] = 1;
+        } else if (rc == CUSTSCORE_ENOTFOUND) {
+            cs_clear_error(db);
+            n_new++;
+        } else {
+            cs_free(ref);
+            return rc;
+        }
+    }
+    /* The new ones: sort by key, add, and they get increasing ids. */
+    cs_cust_ref *fresh = cs_mallocarray(n_new ? n_new : 1, sizeof *fresh);
+    if (!fresh) {
+        cs_free(ref);
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+    }
+    size_t f = 0;
+    for (size_t c = 0; c < nc; c++)
+        if (im->cust_state[c] == 0)
+            fresh[f++] = ref[c];
+    qsort(fresh, n_new, sizeof *fresh, cs_cust_by_key);
+    for (size_t k = 0; k < n_new; k++) {
+        int64_t id;
+        int rc = cs_customer_id(db, fresh[k].key, fresh[k].len, true, &id);
+        if (rc) {
+            cs_free(fresh);
+            cs_free(ref);
+            return rc;
+        }
+        uint32_t c = fresh[k].index;
+        ref[c].id = im->customers.value[c] = id;
+        im->cust_state[c] = 2;
+    }
+    cs_free(fresh);
+    qsort(ref, nc, sizeof *ref, cs_cust_by_id);
+    *by_id = ref;
+    return CUSTSCORE_OK;
+}
+
+/* The orders grouped by customer in id order, each customer's orders in
+ * file order: a stable counting sort of the order indexes (linear; files
+ * hold millions of orders). */
+static uint32_t *cs_orders_by_customer(cs_import *im, const cs_cust_ref *by_id)
+{
+    size_t nc = im->customers.count;
+    size_t *start = cs_calloc(nc + 1, sizeof *start);
+    uint32_t *rank = cs_mallocarray(nc ? nc : 1, sizeof *rank);
+    uint32_t *perm = cs_mallocarray(im->nagg ? im->nagg : 1, sizeof *perm);
+    if (!start || !rank || !perm) {
+        cs_free(start);
+        cs_free(rank);
+        cs_free(perm);
+        return NULL;
+    }
+    for (size_t r = 0; r < nc; r++)
+        rank[by_id[r].index] = (uint32_t)r;
+    for (size_t i = 0; i < im->nagg; i++)
+        start[rank[im->agg[i].customer] + 1]++;
+    for (size_t r = 0; r < nc; r++)
+        start[r + 1] += start[r];
+    for (size_t i = 0; i < im->nagg; i++)
+        perm[start[rank[im->agg[i].customer]]++] = (uint32_t)i;
+    cs_free(start);
+    cs_free(rank);
+    return perm;
 }
 
 static int cs_import_write_orders(cs_import *im)
 {
     custscore *db = im->db;
-    /* Write grouped by customer, customers in first-seen order: new customers
-     * then get increasing ids and the (customer, order_key) index grows at
-     * its end instead of at random places (several times faster on large
-     * files). Order keys stay in file order within a customer. */
-    if (im->nagg > 1)
-        qsort(im->agg, im->nagg, sizeof *im->agg, cs_agg_by_customer);
-    for (size_t i = 0; i < im->nagg; i++) {
-        const cs_agg_order *a = &im->agg[i];
-        if (!(fabs(a->revenue) <= CUSTSCORE_MAX_AMOUNT) || !(a->cost <= CUSTSCORE_MAX_AMOUNT))
-            return cs_error(db, CUSTSCORE_EINVAL,
-                            "%s: order '%s' of customer '%s': sum of its "
-                            "lines beyond +-1e15 (CUSTSCORE_MAX_AMOUNT)",
-                            im->name, cs_strmap_key(&im->orders, a->key_entry) + a->key_skip,
-                            cs_strmap_key(&im->customers, a->customer));
-        int64_t id;
-        bool is_new;
-        int rc = cs_import_customer_id(im, a->customer, &id, &is_new);
-        if (rc)
-            return rc;
-        const char *okey = cs_strmap_key(&im->orders, a->key_entry) + a->key_skip;
-        size_t okey_len = im->orders.key_len[a->key_entry] - a->key_skip;
-        bool replaced = false;
-        if (im->orders_table_empty || is_new) {
-            /* No order of this customer can exist: insert directly. */
-            sqlite3_stmt *st = cs_stmt(db, CS_STMT_ORDER_INSERT);
-            if (!st)
-                return db->errcode;
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_text(st, 2, okey, (int)okey_len, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, a->ts);
-            sqlite3_bind_double(st, 4, a->revenue);
-            if (a->has_cost)
-                sqlite3_bind_double(st, 5, a->cost);
-            int src = sqlite3_step(st);
-            if (src != SQLITE_DONE)
-                return cs_sqlite_error(db, src, "adding an order");
-        } else {
-            rc = cs_order_put(db, id, okey, okey_len, a->ts, a->revenue, a->cost, a->has_cost,
-                              &replaced);
-            if (rc)
-                return rc;
-        }
-        cs_count_row(im, replaced);
-    }
-    return CUSTSCORE_OK;
+    /* Customers first (new ones in key order), then the orders grouped by
+     * customer in id order: both tables and the (customer, order_key) index
+     * grow at their ends instead of at random places (several times faster
+     * on large files), and a later scan of the orders finds them grouped. */
+    cs_cust_ref *by_id;
+    int rc = cs_import_resolve_customers(im, &by_id);
+    if (rc)
+        return rc;
+    uint32_t *perm = cs_orders_by_customer(im, by_id);
+    cs_free(by_id);
+    if (!perm)
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+    for (size_t k = 0; k < im->nagg && rc == CUSTSCORE_OK; k++)
+        rc = cs_import_write_order(im, perm[k]);
+    cs_free(perm);
+    return rc;
 }
-
 static int cs_import_customer_record(cs_import *im, const cs_csv_record *rec)
 {
     bool ok;
@@ -909,19 +1032,49 @@ static int cs_import_complaint_record(cs_import *im, const cs_csv_record *rec)
     return rc;
 }
 
-static int cs_orders_table_empty(custscore *db, bool *empty)
+/* Whether the orders (or customers) table holds no row yet. */
+static int cs_table_empty(custscore *db, bool customers, bool *empty)
 {
     sqlite3_stmt *st;
-    int rc = cs_prepare(db, "SELECT NOT EXISTS (SELECT 1 FROM orders)", &st);
+    int rc = cs_prepare(db,
+                        customers ? "SELECT NOT EXISTS (SELECT 1 FROM customer)"
+                                  : "SELECT NOT EXISTS (SELECT 1 FROM orders)",
+                        &st);
     if (rc)
         return rc;
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW)
         *empty = sqlite3_column_int(st, 0) != 0;
     else
-        rc = cs_sqlite_error(db, src, "reading the orders table");
+        rc = cs_sqlite_error(db, src, "reading the store");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* After this many records of a large input, size the order map and the
+ * order array for the whole input (growing them by doubling copies and
+ * rehashes them many times over a file of millions of lines). */
+#define CS_RESERVE_AFTER 8192
+
+static int cs_import_reserve(cs_import *im)
+{
+    if (im->input_size <= 0 || im->raw_bytes == 0 || im->nagg == 0)
+        return CUSTSCORE_OK;
+    double records = (double)im->input_size / ((double)im->raw_bytes / (double)CS_RESERVE_AFTER);
+    double orders = records * ((double)im->nagg / (double)CS_RESERVE_AFTER) * 1.05 + 1024;
+    if (orders <= (double)im->agg_cap || orders > (double)(UINT32_MAX / 2))
+        return CUSTSCORE_OK;
+    size_t n = (size_t)orders;
+    size_t key_bytes = (size_t)((double)im->orders.arena_len / (double)im->orders.count * orders);
+    cs_agg_order *a = cs_reallocarray(im->agg, n, sizeof *a);
+    if (a) {
+        im->agg = a;
+        im->agg_cap = n;
+    }
+    if (!a || !cs_strmap_reserve(&im->orders, n, key_bytes))
+        return cs_error(im->db, CUSTSCORE_ENOMEM, "%s: out of memory for an estimated %zu orders",
+                        im->name, n);
+    return CUSTSCORE_OK;
 }
 
 static int cs_import_run(cs_import *im)
@@ -951,8 +1104,11 @@ static int cs_import_run(cs_import *im)
     rc = cs_tx_begin(db);
     if (rc)
         return rc;
-    if (im->kind == CUSTSCORE_KIND_ORDERS)
-        rc = cs_orders_table_empty(db, &im->orders_table_empty);
+    if (im->kind == CUSTSCORE_KIND_ORDERS) {
+        rc = cs_table_empty(db, false, &im->orders_table_empty);
+        if (rc == 0)
+            rc = cs_table_empty(db, true, &im->customers_table_empty);
+    }
     while (rc == 0) {
         int bad_col = 0;
         const char *why = NULL;
@@ -993,6 +1149,9 @@ static int cs_import_run(cs_import *im)
         switch (im->kind) {
         case CUSTSCORE_KIND_ORDERS:
             rc = cs_import_order_record(im, &rec);
+            im->raw_bytes += rec.raw_len + 1;
+            if (rc == 0 && im->report->records == CS_RESERVE_AFTER)
+                rc = cs_import_reserve(im);
             break;
         case CUSTSCORE_KIND_CUSTOMERS:
             rc = cs_import_customer_record(im, &rec);
@@ -1044,6 +1203,11 @@ static int cs_import_any(custscore *db, custscore_kind kind, const char *path, c
     cs_strmap_init(&im.customers);
     cs_strmap_init(&im.orders);
     char err[512] = "";
+    struct stat sb;
+    if (path && strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+        im.input_size = (int64_t)sb.st_size;
+    else if (!path)
+        im.input_size = (int64_t)size;
     rc = cs_csv_open(&im.csv, path, data, size, options->delimiter, options->whitespace != 0, err,
                      sizeof err);
     if (rc) {

@@ -65,6 +65,7 @@ struct custscore {
     char errmsg[CS_ERRMSG_SIZE];
     char *scratch_key;           /* owned copy behind custscore_summary_one()'s out->customer */
     sqlite3_stmt *snapshot_stmt; /* behind custscore_snapshot_get()'s strings */
+    char *snapshot_json;         /* custscore_snapshot_get()'s JSON row */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -116,7 +117,7 @@ int cs_attribute_put(custscore *db, int64_t customer_id, const char *name, size_
 /* String map (strmap.c): byte-string keys -> entry index in insertion order,
  * each entry with an int64_t value. Keys are copied into the map's arena. */
 typedef struct cs_strmap {
-    uint32_t *slot; /* [cap] entry index + 1; 0 = empty */
+    uint64_t *slot; /* [cap] (hash high 32 bits << 32) | (entry index + 1); 0 = empty */
     size_t cap;     /* power of two */
     size_t count;   /* entries */
     size_t entry_cap;
@@ -135,6 +136,9 @@ ptrdiff_t cs_strmap_find(const cs_strmap *m, const char *key, size_t len);
 /* Find or insert @key (value 0 when inserted). Returns the entry index, or -1
  * when out of memory; *inserted tells which. */
 ptrdiff_t cs_strmap_put(cs_strmap *m, const char *key, size_t len, bool *inserted);
+/* Make room for @n entries and @key_bytes of keys in all (false when out of
+ * memory; the map is unchanged then and still usable). */
+bool cs_strmap_reserve(cs_strmap *m, size_t n, size_t key_bytes);
 /* The key of entry @i (NUL-terminated in the arena; valid until the next put). */
 static inline const char *cs_strmap_key(const cs_strmap *m, size_t i)
 {

@@ -317,6 +317,8 @@ void cs_store_close(custscore *db)
 {
     sqlite3_finalize(db->snapshot_stmt);
     db->snapshot_stmt = NULL;
+    cs_free(db->snapshot_json);
+    db->snapshot_json = NULL;
     for (int i = 0; i < CS_STMT__COUNT; i++) {
         sqlite3_finalize(db->stmt[i]);
         db->stmt[i] = NULL;

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-/* FNV-1a, 64 bit: short keys, good spread, no state. */
+/* FNV-1a, 64 bit, with a final mix: short keys, good spread, no state. */
 static uint64_t cs_hash(const char *s, size_t len)
 {
     uint64_t h = UINT64_C(14695981039346656037);
@@ -16,6 +16,11 @@ static uint64_t cs_hash(const char *s, size_t len)
         h ^= (unsigned char)s[i];
         h *= UINT64_C(1099511628211);
     }
+    /* Finalizer (MurmurHash3 fmix64): the slot index uses the low bits and
+     * the slot tag the high bits, so both must depend on every byte. */
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
     return h;
 }
 
@@ -35,45 +40,65 @@ void cs_strmap_free(cs_strmap *m)
     memset(m, 0, sizeof *m);
 }
 
-ptrdiff_t cs_strmap_find(const cs_strmap *m, const char *key, size_t len)
+/* A slot keeps the entry and the hash's high 32 bits, so a probe sequence
+ * reads one cache line and touches an entry only when the tags match (the
+ * maps hold up to millions of order keys during an import). */
+static inline uint64_t cs_slot_tag(uint64_t h)
+{
+    return h & UINT64_C(0xFFFFFFFF00000000);
+}
+
+static ptrdiff_t cs_strmap_find_h(const cs_strmap *m, const char *key, size_t len, uint64_t h)
 {
     if (m->cap == 0)
         return -1;
-    uint64_t h = cs_hash(key, len);
+    uint64_t tag = cs_slot_tag(h);
     size_t mask = m->cap - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint32_t e = m->slot[i];
-        if (e == 0)
+        uint64_t s = m->slot[i];
+        if (s == 0)
             return -1;
-        e--;
-        if (m->hash[e] == h && m->key_len[e] == len &&
-            memcmp(m->arena + m->key_off[e], key, len) == 0)
+        if (cs_slot_tag(s) != tag)
+            continue;
+        size_t e = (size_t)(uint32_t)s - 1;
+        if (m->key_len[e] == len && memcmp(m->arena + m->key_off[e], key, len) == 0)
             return (ptrdiff_t)e;
     }
 }
 
-static bool cs_strmap_grow_slots(cs_strmap *m)
+ptrdiff_t cs_strmap_find(const cs_strmap *m, const char *key, size_t len)
 {
-    size_t cap = m->cap ? m->cap * 2 : 64;
-    uint32_t *slot = cs_calloc(cap, sizeof *slot);
+    return cs_strmap_find_h(m, key, len, cs_hash(key, len));
+}
+
+static void cs_slot_put(uint64_t *slot, size_t mask, uint64_t h, size_t e)
+{
+    size_t i = (size_t)h & mask;
+    while (slot[i])
+        i = (i + 1) & mask;
+    slot[i] = cs_slot_tag(h) | (uint64_t)(e + 1);
+}
+
+static bool cs_strmap_grow_slots_to(cs_strmap *m, size_t cap)
+{
+    uint64_t *slot = cs_calloc(cap, sizeof *slot);
     if (!slot)
         return false;
-    size_t mask = cap - 1;
-    for (size_t e = 0; e < m->count; e++) {
-        size_t i = (size_t)m->hash[e] & mask;
-        while (slot[i])
-            i = (i + 1) & mask;
-        slot[i] = (uint32_t)(e + 1);
-    }
+    for (size_t e = 0; e < m->count; e++)
+        cs_slot_put(slot, cap - 1, m->hash[e], e);
     cs_free(m->slot);
     m->slot = slot;
     m->cap = cap;
     return true;
 }
 
-static bool cs_strmap_grow_entries(cs_strmap *m)
+static bool cs_strmap_grow_slots(cs_strmap *m)
 {
-    size_t cap = m->entry_cap ? m->entry_cap * 2 : 64;
+    return cs_strmap_grow_slots_to(m, m->cap ? m->cap * 2 : 64);
+}
+
+static bool cs_strmap_grow_entries_to(cs_strmap *m, size_t cap)
+{
     uint64_t *hash = cs_reallocarray(m->hash, cap, sizeof *hash);
     if (!hash)
         return false;
@@ -94,10 +119,37 @@ static bool cs_strmap_grow_entries(cs_strmap *m)
     return true;
 }
 
+static bool cs_strmap_grow_entries(cs_strmap *m)
+{
+    return cs_strmap_grow_entries_to(m, m->entry_cap ? m->entry_cap * 2 : 64);
+}
+
+bool cs_strmap_reserve(cs_strmap *m, size_t n, size_t key_bytes)
+{
+    if (n >= UINT32_MAX - 1 || n > SIZE_MAX / 8)
+        return false;
+    size_t cap = m->cap ? m->cap : 64;
+    while (n * 4 > cap * 3)
+        cap *= 2;
+    if (cap > m->cap && !cs_strmap_grow_slots_to(m, cap))
+        return false;
+    if (n > m->entry_cap && !cs_strmap_grow_entries_to(m, n))
+        return false;
+    if (key_bytes > m->arena_cap) {
+        char *arena = cs_reallocarray(m->arena, key_bytes, 1);
+        if (!arena)
+            return false;
+        m->arena = arena;
+        m->arena_cap = key_bytes;
+    }
+    return true;
+}
+
 ptrdiff_t cs_strmap_put(cs_strmap *m, const char *key, size_t len, bool *inserted)
 {
     *inserted = false;
-    ptrdiff_t found = cs_strmap_find(m, key, len);
+    uint64_t h = cs_hash(key, len);
+    ptrdiff_t found = cs_strmap_find_h(m, key, len, h);
     if (found >= 0)
         return found;
     if (len > UINT32_MAX || m->count >= UINT32_MAX - 1)
@@ -117,7 +169,6 @@ ptrdiff_t cs_strmap_put(cs_strmap *m, const char *key, size_t len, bool *inserte
         m->arena_cap = cap;
     }
     size_t e = m->count;
-    uint64_t h = cs_hash(key, len);
     memcpy(m->arena + m->arena_len, key, len);
     m->arena[m->arena_len + len] = '\0';
     m->hash[e] = h;
@@ -125,11 +176,7 @@ ptrdiff_t cs_strmap_put(cs_strmap *m, const char *key, size_t len, bool *inserte
     m->key_len[e] = (uint32_t)len;
     m->value[e] = 0;
     m->arena_len += len + 1;
-    size_t mask = m->cap - 1;
-    size_t i = (size_t)h & mask;
-    while (m->slot[i])
-        i = (i + 1) & mask;
-    m->slot[i] = (uint32_t)(e + 1);
+    cs_slot_put(m->slot, m->cap - 1, h, e);
     m->count++;
     *inserted = true;
     return (ptrdiff_t)e;

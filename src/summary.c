@@ -213,6 +213,203 @@ static void cs_id_index_free(cs_id_index *ix)
     cs_free(ix->sorted_ids);
 }
 
+/* Orders as read from the table (rowid order), one column per array. */
+typedef struct cs_scan {
+    size_t n, cap;
+    int64_t *ts;
+    double *revenue, *cost;
+    uint32_t *cust; /* index of the customer in the history */
+    bool grouped;   /* cust[] never decreases: already in history order */
+} cs_scan;
+
+static void cs_scan_free(cs_scan *sc)
+{
+    cs_free(sc->ts);
+    cs_free(sc->revenue);
+    cs_free(sc->cost);
+    cs_free(sc->cust);
+}
+
+static bool cs_scan_grow(cs_scan *sc, size_t cap)
+{
+    int64_t *ts = cs_reallocarray(sc->ts, cap, sizeof *ts);
+    if (ts)
+        sc->ts = ts;
+    double *rev = ts ? cs_reallocarray(sc->revenue, cap, sizeof *rev) : NULL;
+    if (rev)
+        sc->revenue = rev;
+    double *cost = rev ? cs_reallocarray(sc->cost, cap, sizeof *cost) : NULL;
+    if (cost)
+        sc->cost = cost;
+    uint32_t *cust = cost ? cs_reallocarray(sc->cust, cap, sizeof *cust) : NULL;
+    if (cust)
+        sc->cust = cust;
+    if (!cust)
+        return false;
+    sc->cap = cap;
+    return true;
+}
+
+/* Rows ever inserted into orders (its largest id): a capacity hint that
+ * saves growing the arrays many times over a large store. */
+static size_t cs_orders_hint(custscore *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->sql, "SELECT max(id) FROM orders", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    int64_t max_id = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        max_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    /* Ids may have gaps (deleted rows, ids set by hand): at most 2^26 ahead. */
+    return max_id > 0 ? (size_t)(max_id < (INT64_C(1) << 26) ? max_id : (INT64_C(1) << 26)) : 0;
+}
+
+static int cs_history_scan(custscore *db, int64_t as_of, const cs_id_index *ix, cs_scan *sc,
+                           bool *any_cost)
+{
+    sc->grouped = true;
+    size_t hint = cs_orders_hint(db);
+    if (hint && !cs_scan_grow(sc, hint))
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading orders");
+    sqlite3_stmt *st = NULL;
+    int rc = cs_prepare(db, "SELECT customer, ts, revenue, cost FROM orders WHERE ts <= ?1", &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, cs_as_of_limit(as_of));
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sc->n == sc->cap) {
+            if (sc->cap >= UINT32_MAX - 1) {
+                rc = cs_error(db, CUSTSCORE_ERANGE,
+                              "loading orders: more than 2^32 - 2 orders in one pass");
+                break;
+            }
+            size_t cap = sc->cap ? sc->cap * 2 : 4096;
+            if (cap > UINT32_MAX - 1)
+                cap = UINT32_MAX - 1;
+            if (!cs_scan_grow(sc, cap)) {
+                rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading orders");
+                break;
+            }
+        }
+        ptrdiff_t ci = cs_id_index_find(ix, sqlite3_column_int64(st, 0));
+        if (ci < 0)
+            continue; /* cannot happen with foreign keys on */
+        size_t k = sc->n;
+        int64_t ts = sqlite3_column_int64(st, 1);
+        if (!cs_ts_valid(ts)) {
+            rc = cs_error(db, CUSTSCORE_ECORRUPT,
+                          "loading orders: an order has time %lld, outside "
+                          "0001-01-01..9999-12-31 (damaged store?)",
+                          (long long)ts);
+            break;
+        }
+        double revenue = sqlite3_column_double(st, 2);
+        bool has_cost = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        double cost = has_cost ? sqlite3_column_double(st, 3) : 0.0;
+        if (!cs_amount_valid(revenue) || !cs_amount_valid(cost)) {
+            rc = cs_error(db, CUSTSCORE_ECORRUPT,
+                          "loading orders: an order has revenue %g and cost %g, beyond "
+                          "+-1e15 (damaged store?)",
+                          revenue, cost);
+            break;
+        }
+        if (has_cost)
+            *any_cost = true;
+        sc->ts[k] = ts;
+        sc->revenue[k] = revenue;
+        sc->cost[k] = cost;
+        sc->cust[k] = (uint32_t)ci;
+        if (k > 0 && sc->cust[k] < sc->cust[k - 1])
+            sc->grouped = false;
+        sc->n++;
+    }
+    if (rc == 0 && src != SQLITE_DONE)
+        rc = cs_sqlite_error(db, src, "loading orders");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Sort the orders of one customer by time, ties in the order they were
+ * read (row order). Called only for the rare customer whose orders are not
+ * in time order already. */
+static bool cs_history_sort_segment(cs_history *h, size_t a, size_t b, const uint32_t *row)
+{
+    cs_raw_order *tmp = cs_mallocarray(b - a, sizeof *tmp);
+    if (!tmp)
+        return false;
+    for (size_t k = a; k < b; k++)
+        tmp[k - a] =
+            (cs_raw_order){h->ts[k], h->revenue[k], h->cost[k], row ? (int64_t)row[k] : (int64_t)k};
+    qsort(tmp, b - a, sizeof *tmp, cs_raw_order_cmp);
+    for (size_t k = a; k < b; k++) {
+        h->ts[k] = tmp[k - a].ts;
+        h->revenue[k] = tmp[k - a].revenue;
+        h->cost[k] = tmp[k - a].cost;
+    }
+    cs_free(tmp);
+    return true;
+}
+
+/* Group the scanned orders by customer (a stable counting sort; nothing
+ * to move when the table already holds them grouped, as after one import),
+ * then order each customer's orders by time. */
+static int cs_history_group(custscore *db, cs_scan *sc, cs_history *out)
+{
+    size_t n = out->n_customers, n_raw = sc->n;
+    out->offset = cs_calloc(n + 1, sizeof *out->offset);
+    if (!out->offset)
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory grouping orders");
+    for (size_t k = 0; k < n_raw; k++)
+        out->offset[sc->cust[k] + 1]++;
+    for (size_t i = 0; i < n; i++)
+        out->offset[i + 1] += out->offset[i];
+    uint32_t *perm = NULL;
+    if (sc->grouped) {
+        out->ts = sc->ts;
+        out->revenue = sc->revenue;
+        out->cost = sc->cost;
+        sc->ts = NULL;
+        sc->revenue = sc->cost = NULL;
+    } else {
+        size_t *next = cs_mallocarray(n + 1, sizeof *next);
+        perm = cs_mallocarray(n_raw ? n_raw : 1, sizeof *perm);
+        out->ts = cs_mallocarray(n_raw ? n_raw : 1, sizeof *out->ts);
+        out->revenue = cs_mallocarray(n_raw ? n_raw : 1, sizeof *out->revenue);
+        out->cost = cs_mallocarray(n_raw ? n_raw : 1, sizeof *out->cost);
+        if (!next || !perm || !out->ts || !out->revenue || !out->cost) {
+            cs_free(next);
+            cs_free(perm);
+            return cs_error(db, CUSTSCORE_ENOMEM, "out of memory grouping orders");
+        }
+        memcpy(next, out->offset, (n + 1) * sizeof *next);
+        for (size_t k = 0; k < n_raw; k++)
+            perm[next[sc->cust[k]]++] = (uint32_t)k;
+        cs_free(next);
+        for (size_t j = 0; j < n_raw; j++) {
+            uint32_t k = perm[j];
+            out->ts[j] = sc->ts[k];
+            out->revenue[j] = sc->revenue[k];
+            out->cost[j] = sc->cost[k];
+        }
+    }
+    int rc = CUSTSCORE_OK;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t a = out->offset[i], b = out->offset[i + 1];
+        for (size_t k = a + 1; k < b; k++) {
+            if (out->ts[k] < out->ts[k - 1]) {
+                if (!cs_history_sort_segment(out, a, b, perm))
+                    rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory sorting orders");
+                break;
+            }
+        }
+    }
+    cs_free(perm);
+    out->n_orders = n_raw;
+    return rc;
+}
+
 int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
 {
     memset(out, 0, sizeof *out);
@@ -229,108 +426,20 @@ int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
     }
     int rc = cs_history_customers(db, out);
     cs_id_index ix = {0};
-    cs_raw_order *raw = NULL;
-    size_t n_raw = 0, raw_cap = 0;
-    sqlite3_stmt *st = NULL;
+    cs_scan sc = {0};
     if (rc == 0 && !cs_id_index_build(&ix, out))
         rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory indexing customers");
     if (rc == 0)
-        rc = cs_prepare(db, "SELECT customer, ts, revenue, cost FROM orders WHERE ts <= ?1", &st);
-    uint32_t *cust_of = NULL;
-    size_t cust_cap = 0;
-    if (rc == 0) {
-        sqlite3_bind_int64(st, 1, cs_as_of_limit(as_of));
-        int src;
-        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-            if (n_raw == raw_cap) {
-                size_t cap = raw_cap ? raw_cap * 2 : 4096;
-                cs_raw_order *r = cs_reallocarray(raw, cap, sizeof *r);
-                uint32_t *c = r ? cs_reallocarray(cust_of, cap, sizeof *c) : NULL;
-                if (r)
-                    raw = r;
-                if (c)
-                    cust_of = c;
-                if (!r || !c) {
-                    rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading orders");
-                    break;
-                }
-                raw_cap = cust_cap = cap;
-            }
-            ptrdiff_t ci = cs_id_index_find(&ix, sqlite3_column_int64(st, 0));
-            if (ci < 0)
-                continue; /* cannot happen with foreign keys on */
-            cs_raw_order *o = &raw[n_raw];
-            o->ts = sqlite3_column_int64(st, 1);
-            if (!cs_ts_valid(o->ts)) {
-                rc = cs_error(db, CUSTSCORE_ECORRUPT,
-                              "loading orders: an order has time %lld, outside "
-                              "0001-01-01..9999-12-31 (damaged store?)",
-                              (long long)o->ts);
-                break;
-            }
-            o->revenue = sqlite3_column_double(st, 2);
-            bool has_cost = sqlite3_column_type(st, 3) != SQLITE_NULL;
-            o->cost = has_cost ? sqlite3_column_double(st, 3) : 0.0;
-            if (!cs_amount_valid(o->revenue) || !cs_amount_valid(o->cost)) {
-                rc = cs_error(db, CUSTSCORE_ECORRUPT,
-                              "loading orders: an order has revenue %g and cost %g, beyond "
-                              "+-1e15 (damaged store?)",
-                              o->revenue, o->cost);
-                break;
-            }
-            if (has_cost)
-                out->any_cost = true;
-            o->row = (int64_t)n_raw;
-            cust_of[n_raw] = (uint32_t)ci;
-            n_raw++;
-        }
-        if (rc == 0 && src != SQLITE_DONE)
-            rc = cs_sqlite_error(db, src, "loading orders");
-    }
-    (void)cust_cap;
-    sqlite3_finalize(st);
+        rc = cs_history_scan(db, as_of, &ix, &sc, &out->any_cost);
     /* End the read transaction whatever happened: a COMMIT that fails (no
      * memory to run it) must not leave it open. */
     if (own_tx && sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
         !sqlite3_get_autocommit(db->sql))
         sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
-    /* Counting sort by customer, then by time within each customer. */
-    if (rc == 0) {
-        size_t n = out->n_customers;
-        out->offset = cs_calloc(n + 1, sizeof *out->offset);
-        out->ts = cs_mallocarray(n_raw, sizeof *out->ts);
-        out->revenue = cs_mallocarray(n_raw, sizeof *out->revenue);
-        out->cost = cs_mallocarray(n_raw, sizeof *out->cost);
-        cs_raw_order *sorted = cs_mallocarray(n_raw, sizeof *sorted);
-        size_t *next = cs_mallocarray(n + 1, sizeof *next);
-        if (!out->offset || !out->ts || !out->revenue || !out->cost || !sorted || !next) {
-            rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory grouping orders");
-        } else {
-            for (size_t k = 0; k < n_raw; k++)
-                out->offset[cust_of[k] + 1]++;
-            for (size_t i = 0; i < n; i++)
-                out->offset[i + 1] += out->offset[i];
-            memcpy(next, out->offset, (n + 1) * sizeof *next);
-            for (size_t k = 0; k < n_raw; k++)
-                sorted[next[cust_of[k]]++] = raw[k];
-            for (size_t i = 0; i < n; i++) {
-                size_t a = out->offset[i], b = out->offset[i + 1];
-                if (b - a > 1)
-                    qsort(sorted + a, b - a, sizeof *sorted, cs_raw_order_cmp);
-            }
-            for (size_t k = 0; k < n_raw; k++) {
-                out->ts[k] = sorted[k].ts;
-                out->revenue[k] = sorted[k].revenue;
-                out->cost[k] = sorted[k].cost;
-            }
-            out->n_orders = n_raw;
-        }
-        cs_free(sorted);
-        cs_free(next);
-    }
-    cs_free(raw);
-    cs_free(cust_of);
     cs_id_index_free(&ix);
+    if (rc == 0)
+        rc = cs_history_group(db, &sc, out);
+    cs_scan_free(&sc);
     if (rc)
         cs_history_free(out);
     return rc;

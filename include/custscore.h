@@ -35,6 +35,14 @@
  * threads or processes (SQLite is opened with SQLITE_OPEN_NOMUTEX and WAL
  * journaling: readers do not block the writer). Functions that take no handle
  * (the pure model functions) are reentrant and thread-safe.
+ *
+ * ## Locale
+ *
+ * Numbers in text (CSV in and out, saved models, survey-model files, JSON)
+ * always use '.' as the decimal point, whatever locale the program set with
+ * setlocale(): the library converts them under the C locale for the calling
+ * thread only (POSIX uselocale(), restored before it returns), so the
+ * program's locale is neither read nor changed.
  */
 #ifndef CUSTSCORE_H
 #define CUSTSCORE_H
@@ -183,7 +191,21 @@ CUSTSCORE_API int custscore_busy_timeout(custscore *db, int milliseconds);
  *  ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX fails with
  *  ::CUSTSCORE_ERANGE; in a CSV file such a date is a bad value. */
 #define CUSTSCORE_TIME_MIN INT64_C(-62135596800)
-/** Latest time the store accepts: 9999-12-31T23:59:59Z (Unix s). */
+/** Latest time the store accepts: 9999-12-31T23:59:59Z (Unix s).
+ *
+ *  The same range bounds the as-of times (and other times) given to the
+ *  model functions: custscore_fit(), custscore_clv_each(),
+ *  custscore_clv_one(), custscore_holdout(), custscore_csi_compute()
+ *  (options from/to), custscore_csi_customers(), custscore_churn_train(),
+ *  custscore_churn_score_each(), custscore_retention_compute(),
+ *  custscore_score_all(), custscore_snapshot_get(), custscore_changes() and
+ *  custscore_report_html() fail with ::CUSTSCORE_ERANGE, and a message
+ *  naming the argument, its value and the range, for a time outside
+ *  ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX (where 0 means "none" or
+ *  "the latest", 0 stays allowed: it is inside the range). The bounds
+ *  themselves are accepted. The summaries and customer value
+ *  (custscore_summary_each(), custscore_value_each(), ...) take any
+ *  int64_t as-of time. */
 #define CUSTSCORE_TIME_MAX INT64_C(253402300799)
 
 /** Start a batch: the following adds form one transaction (BEGIN IMMEDIATE). */
@@ -331,6 +353,20 @@ typedef struct custscore_import_report {
 #define CUSTSCORE_MAX_LINE (1024 * 1024)
 /** Limit on the number of columns of a CSV file. */
 #define CUSTSCORE_MAX_COLUMNS 4096
+
+/** Limit on the items (questions) of one survey model: adding one more
+ *  (custscore_survey_model_add_item(), custscore_survey_model_map_items(),
+ *  a model file: custscore_survey_model_parse()) fails with
+ *  ::CUSTSCORE_ERANGE, or ::CUSTSCORE_EINVAL and "source:line:column:"
+ *  from the parser. As many items as a CSV file has columns. */
+#define CUSTSCORE_MAX_SURVEY_ITEMS 4096
+/** Limit on the constructs of one survey model (the same failures). */
+#define CUSTSCORE_MAX_SURVEY_CONSTRUCTS 4096
+/** Limit on the paths between constructs of one survey model (the same
+ *  failures; custscore_survey_model_add_path() gives ::CUSTSCORE_ERANGE).
+ *  Each path added is checked for a cycle in time linear in the model, so
+ *  the limit bounds the time to read a model file. */
+#define CUSTSCORE_MAX_SURVEY_PATHS 16384
 
 /**
  * Import a CSV file into the store in one transaction.
@@ -1261,8 +1297,9 @@ CUSTSCORE_API int custscore_gg_fit(const custscore_fit_options *options, size_t 
  *
  * @param options  NULL for ::CUSTSCORE_FIT_OPTIONS_INIT
  * @param info     if not NULL, receives the result (info->model_id the row)
- * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_ENOCONV (nothing saved),
- *         ::CUSTSCORE_EREADONLY, store errors.
+ * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_ERANGE (@p as_of outside
+ *         ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX), ::CUSTSCORE_ENOCONV
+ *         (nothing saved), ::CUSTSCORE_EREADONLY, store errors.
  */
 CUSTSCORE_API int custscore_fit(custscore *db, int64_t as_of, const custscore_fit_options *options,
                                 custscore_fit_info *info);
@@ -1396,8 +1433,9 @@ typedef int (*custscore_clv_fn)(const custscore_clv_row *row, void *payload);
  * @param options  NULL for ::CUSTSCORE_CLV_OPTIONS_INIT
  * @param info     if not NULL, receives what was used
  * @return 0, ::CUSTSCORE_ENOMODEL (no purchase model, or no spend model:
- *         fit one with custscore_fit()), ::CUSTSCORE_EINVAL, store errors,
- *         or the callback's nonzero value.
+ *         fit one with custscore_fit()), ::CUSTSCORE_EINVAL,
+ *         ::CUSTSCORE_ERANGE (@p as_of outside ::CUSTSCORE_TIME_MIN ..
+ *         ::CUSTSCORE_TIME_MAX), store errors, or the callback's nonzero value.
  */
 CUSTSCORE_API int custscore_clv_each(custscore *db, int64_t as_of,
                                      const custscore_clv_options *options, custscore_clv_fn fn,
@@ -1473,7 +1511,8 @@ typedef struct custscore_holdout_report {
  * @param fn       if not NULL, called for each customer
  * @param report   receives the comparison; free it with custscore_holdout_free()
  * @return 0, ::CUSTSCORE_EINVAL (holdout_end not after calibration_end),
- *         ::CUSTSCORE_ENOCONV, store errors.
+ *         ::CUSTSCORE_ERANGE (either time outside ::CUSTSCORE_TIME_MIN ..
+ *         ::CUSTSCORE_TIME_MAX), ::CUSTSCORE_ENOCONV, store errors.
  */
 CUSTSCORE_API int custscore_holdout(custscore *db, int64_t calibration_end, int64_t holdout_end,
                                     const custscore_fit_options *options, int censor,
@@ -1690,7 +1729,10 @@ CUSTSCORE_API int custscore_survey_model_template(const char *name, custscore_su
  * @param size         its length in bytes
  * @param source_name  used in messages (e.g. the file name); NULL gives "<model>"
  * @param errbuf       receives "source:line:column: reason" on ::CUSTSCORE_EINVAL
- * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_ENOMEM.
+ * @return 0, ::CUSTSCORE_EINVAL (also for more than ::CUSTSCORE_MAX_SURVEY_ITEMS
+ *         items, ::CUSTSCORE_MAX_SURVEY_CONSTRUCTS constructs or
+ *         ::CUSTSCORE_MAX_SURVEY_PATHS paths: the message points at the first
+ *         one too many), ::CUSTSCORE_ENOMEM.
  */
 CUSTSCORE_API int custscore_survey_model_parse(const char *text, size_t size,
                                                const char *source_name,
@@ -1710,7 +1752,8 @@ CUSTSCORE_API int custscore_survey_model_format(const custscore_survey_model *mo
 /** Name of the model (valid while the model lives). */
 CUSTSCORE_API const char *custscore_survey_model_name(const custscore_survey_model *model);
 
-/** Add a construct. @return 0, ::CUSTSCORE_EINVAL (bad or duplicate name, bad mode). */
+/** Add a construct. @return 0, ::CUSTSCORE_EINVAL (bad or duplicate name, bad mode),
+ *  ::CUSTSCORE_ERANGE (already ::CUSTSCORE_MAX_SURVEY_CONSTRUCTS constructs). */
 CUSTSCORE_API int custscore_survey_model_add_construct(custscore_survey_model *model,
                                                        const char *name, custscore_pls_mode mode);
 
@@ -1719,14 +1762,17 @@ CUSTSCORE_API int custscore_survey_model_add_construct(custscore_survey_model *m
  * (e.g. 1..10); a @p reversed item is recoded as max + min - answer so that
  * higher is better. An item belongs to one construct.
  * @return 0, ::CUSTSCORE_ENOTFOUND (no such construct), ::CUSTSCORE_EINVAL
- *         (bad or duplicate name, min >= max, not finite).
+ *         (bad or duplicate name, min >= max, not finite), ::CUSTSCORE_ERANGE
+ *         (the model has ::CUSTSCORE_MAX_SURVEY_ITEMS items already),
+ *         ::CUSTSCORE_ENOMEM.
  */
 CUSTSCORE_API int custscore_survey_model_add_item(custscore_survey_model *model,
                                                   const char *construct, const char *item,
                                                   double scale_min, double scale_max, int reversed);
 
 /** Add the path @p from -> @p to. @return 0, ::CUSTSCORE_ENOTFOUND, ::CUSTSCORE_EINVAL
- *  (a self-loop, a duplicate, or a path closing a cycle). */
+ *  (a self-loop, a duplicate, or a path closing a cycle), ::CUSTSCORE_ERANGE
+ *  (already ::CUSTSCORE_MAX_SURVEY_PATHS paths), ::CUSTSCORE_ENOMEM. */
 CUSTSCORE_API int custscore_survey_model_add_path(custscore_survey_model *model, const char *from,
                                                   const char *to);
 
@@ -1821,7 +1867,8 @@ typedef struct custscore_csi_options {
     uint64_t seed; /**< bootstrap seed */
     double level;  /**< interval level; default 0.95 */
     /** Store only: responses on the UTC days from the day of @c from through the
-     *  day of @c to, inclusive (0: unbounded). */
+     *  day of @c to, inclusive (0: unbounded); each within ::CUSTSCORE_TIME_MIN
+     *  .. ::CUSTSCORE_TIME_MAX (else ::CUSTSCORE_ERANGE). */
     int64_t from, to;
     custscore_csi_group_by by; /**< store only: grouping */
     const char *by_attribute;  /**< attribute name with ::CUSTSCORE_CSI_BY_ATTRIBUTE */
@@ -1971,7 +2018,8 @@ typedef int (*custscore_csi_customer_fn)(const char *customer, int64_t ts, doubl
  * @p fit (its overall estimate); when @p fit is NULL, from the latest index
  * saved with the model (custscore_csi_options::save), else equal weights.
  * Customers are visited in key order; @p fn returning nonzero stops and that
- * value is returned.
+ * value is returned. ::CUSTSCORE_ERANGE when @p as_of is outside
+ * ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX.
  */
 CUSTSCORE_API int custscore_csi_customers(custscore *db, const custscore_survey_model *model,
                                           const custscore_csi_result *fit, int64_t as_of,
@@ -2414,8 +2462,10 @@ typedef struct custscore_churn_card {
  *         training), no customer to train on, all customers churned or none
  *         did, e.g. a window longer than the history); ::CUSTSCORE_ENOMODEL or
  *         ::CUSTSCORE_ENOTFOUND (a named btyd_model or survey_model that does
- *         not exist); ::CUSTSCORE_ENOCONV, ::CUSTSCORE_EREADONLY, store
- *         errors, ::CUSTSCORE_ENOMEM. The message says which.
+ *         not exist); ::CUSTSCORE_ERANGE (@p as_of outside
+ *         ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX); ::CUSTSCORE_ENOCONV,
+ *         ::CUSTSCORE_EREADONLY, store errors, ::CUSTSCORE_ENOMEM. The
+ *         message says which.
  */
 CUSTSCORE_API int custscore_churn_train(custscore *db, int64_t as_of,
                                         const custscore_churn_options *options,
@@ -2487,8 +2537,9 @@ typedef int (*custscore_churn_fn)(const custscore_churn_score *score, void *payl
  * Value at risk uses the stored CLV models (custscore_clv_each(), its
  * default 12-month horizon) when there are, unless options->no_clv.
  * @return 0, the callback's nonzero value when it stopped,
- *         ::CUSTSCORE_ENOMODEL (no stored model), ::CUSTSCORE_EINVAL, store
- *         errors, ::CUSTSCORE_ENOMEM.
+ *         ::CUSTSCORE_ENOMODEL (no stored model), ::CUSTSCORE_EINVAL,
+ *         ::CUSTSCORE_ERANGE (@p as_of outside ::CUSTSCORE_TIME_MIN ..
+ *         ::CUSTSCORE_TIME_MAX), store errors, ::CUSTSCORE_ENOMEM.
  */
 CUSTSCORE_API int custscore_churn_score_each(custscore *db, int64_t as_of,
                                              const custscore_churn_options *options,
@@ -2581,7 +2632,9 @@ typedef struct custscore_retention {
  * Compute cohort retention and per-period loyalty indicators from the
  * store's orders up to the as-of day (one pass over the order history).
  * @param out  receives a result to free with custscore_retention_free()
- * @return 0, ::CUSTSCORE_EINVAL (bad options), ::CUSTSCORE_ENOMEM, store errors.
+ * @return 0, ::CUSTSCORE_EINVAL (bad options), ::CUSTSCORE_ERANGE (@p as_of
+ *         outside ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX),
+ *         ::CUSTSCORE_ENOMEM, store errors.
  */
 CUSTSCORE_API int custscore_retention_compute(custscore *db, int64_t as_of,
                                               const custscore_retention_options *options,
@@ -2724,9 +2777,10 @@ typedef struct custscore_score_info {
  * options->no_store) save the snapshot, replacing an earlier snapshot of the
  * same as-of time. @p fn may be NULL (only save). Customers are ordered by key.
  * @param info  if not NULL, receives counts and split points
- * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_EREADONLY (saving on a
- *         read-only store; use no_store), store errors, or the callback's
- *         nonzero value (nothing saved then).
+ * @return 0, ::CUSTSCORE_EINVAL, ::CUSTSCORE_ERANGE (@p as_of outside
+ *         ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX),
+ *         ::CUSTSCORE_EREADONLY (saving on a read-only store; use no_store),
+ *         store errors, or the callback's nonzero value (nothing saved then).
  */
 CUSTSCORE_API int custscore_score_all(custscore *db, int64_t as_of,
                                       const custscore_score_options *options, custscore_score_fn fn,
@@ -2759,7 +2813,9 @@ CUSTSCORE_API int custscore_snapshots(custscore *db, int64_t *as_of, size_t capa
 /**
  * Read one customer's saved scores: the snapshot at @p as_of, or with
  * @p as_of 0 the latest snapshot holding the customer.
- * @return 0, ::CUSTSCORE_ENOTFOUND (no such customer or snapshot).
+ * @return 0, ::CUSTSCORE_ENOTFOUND (no such customer or snapshot),
+ *         ::CUSTSCORE_ERANGE (@p as_of outside ::CUSTSCORE_TIME_MIN ..
+ *         ::CUSTSCORE_TIME_MAX).
  */
 CUSTSCORE_API int custscore_snapshot_get(custscore *db, const char *customer, int64_t as_of,
                                          custscore_snapshot_row *out);
@@ -2781,7 +2837,9 @@ typedef int (*custscore_change_fn)(const custscore_change *change, void *payload
  * the snapshot at @p until (the latest at or before it; 0 = the latest) and
  * call @p fn for each customer whose tier, segment or band changed, largest
  * value at stake first.
- * @return 0, ::CUSTSCORE_ENOTFOUND (no snapshot at or before a date), store errors.
+ * @return 0, ::CUSTSCORE_ENOTFOUND (no snapshot at or before a date),
+ *         ::CUSTSCORE_ERANGE (@p since or @p until outside
+ *         ::CUSTSCORE_TIME_MIN .. ::CUSTSCORE_TIME_MAX), store errors.
  */
 CUSTSCORE_API int custscore_changes(custscore *db, int64_t since, int64_t until,
                                     custscore_change_fn fn, void *payload);
@@ -2791,13 +2849,14 @@ CUSTSCORE_API int custscore_changes(custscore *db, int64_t since, int64_t until,
 /** @name Report: one self-contained HTML file for managers
  *
  * custscore_report_html() computes every part of the customer picture in
- * one run over the store (custscore_score_all() without saving, the whale
- * curve, cohort retention, the satisfaction index with its bootstrap
- * interval, NPS and drivers, the changes between the two latest saved
- * snapshots, the churn model card) and writes one HTML file with inline CSS
- * and inline SVG charts: no scripts, nothing fetched from anywhere (a
- * Content-Security-Policy in the file forbids it), so it can be mailed or
- * archived as it is. What each section shows and how to read it:
+ * one run over the store (every customer's scores, read from the snapshot
+ * saved for the as-of date when there is one, else custscore_score_all()
+ * without saving; the whale curve, cohort retention, the satisfaction index
+ * with its bootstrap interval, NPS and drivers, the changes between the two
+ * latest saved snapshots, the churn model card) and writes one HTML file
+ * with inline CSS and inline SVG charts: no scripts, nothing fetched from
+ * anywhere (a Content-Security-Policy in the file forbids it), so it can be
+ * mailed or archived as it is. What each section shows and how to read it:
  * docs/report.md.
  *
  * Parts that cannot be computed (no lifetime-value model, no churn model,
@@ -2813,7 +2872,9 @@ typedef struct custscore_report_options {
     /** Scoring options (value, CLV, matrices' split points, churn bands).
      *  score.no_store and score.clv.interval_level are ignored: the report
      *  never saves a snapshot and shows no per-customer CLV interval, so it
-     *  does not compute one. */
+     *  does not compute one. Any other value than the defaults makes the
+     *  report score every customer itself instead of reading the snapshot
+     *  saved for the as-of date (see custscore_report_html()). */
     custscore_score_options score;
     /** Title shown at the top (UTF-8, escaped); NULL: "Customer report". */
     const char *title;
@@ -2825,7 +2886,10 @@ typedef struct custscore_report_options {
      *  score.survey_model, else the latest stored survey model. */
     const char *survey_model;
     /** Bootstrap resamples for the satisfaction index interval and the
-     *  drivers (0: no interval; at most 10000; default 200). */
+     *  drivers: 1..10000; 0 for no interval; -1 (the default) for a number
+     *  in proportion to the work: 200 up to 10,000 respondents (customers
+     *  with a satisfaction score), 2,000,000 / respondents above that, at
+     *  least 50. The page says how many were drawn. */
     int csi_bootstrap;
     uint64_t seed; /**< seed of that bootstrap (default 1): same seed, same interval */
     /** Largest number of points drawn in each scatter chart (evenly
@@ -2835,15 +2899,31 @@ typedef struct custscore_report_options {
 
 #define CUSTSCORE_REPORT_OPTIONS_VERSION 1
 /** Default report options: default scoring, top 20, the latest survey
- *  model, 200 bootstrap resamples with seed 1, 1500 points per scatter. */
+ *  model, bootstrap resamples in proportion to the respondents (-1) with
+ *  seed 1, 1500 points per scatter. */
 #define CUSTSCORE_REPORT_OPTIONS_INIT                                                              \
     {                                                                                              \
-        CUSTSCORE_REPORT_OPTIONS_VERSION, CUSTSCORE_SCORE_OPTIONS_INIT, NULL, 20, NULL, 200, 1,    \
+        CUSTSCORE_REPORT_OPTIONS_VERSION, CUSTSCORE_SCORE_OPTIONS_INIT, NULL, 20, NULL, -1, 1,     \
             1500                                                                                   \
     }
 
 /**
  * Write the HTML report of the store as of @p as_of to @p path.
+ *
+ * The customer scores come from the snapshot saved for exactly @p as_of
+ * (custscore_score_all() with saving, as the nightly `custscore score`
+ * before `custscore report`) instead of scoring every customer again, when
+ * options->score are the default scoring options and the survey model is
+ * the latest stored one (a snapshot does not record the options it was
+ * scored with), and the snapshot still matches the store: the same
+ * customers, the same number of customers with a purchase and the same
+ * profit in the profit window as the orders now give, and the options'
+ * tiers and RFM segments. Otherwise the report scores every customer with
+ * custscore_score_all() (not saved). A line under the headline figures
+ * says which: the snapshot and the time it was scored, or why it was not
+ * used. The report is the same for the same data either way. Retention,
+ * the satisfaction index and the churn model card are always computed
+ * from the store.
  *
  * Reads the store only (nothing is saved, so a read-only handle works).
  * The file is written to a temporary name in the same directory and
@@ -2852,6 +2932,8 @@ typedef struct custscore_report_options {
  *
  * @param options  NULL for ::CUSTSCORE_REPORT_OPTIONS_INIT
  * @return 0; ::CUSTSCORE_EINVAL (NULL or empty @p path, bad options);
+ *         ::CUSTSCORE_ERANGE (@p as_of outside ::CUSTSCORE_TIME_MIN ..
+ *         ::CUSTSCORE_TIME_MAX);
  *         ::CUSTSCORE_EIO (the file cannot be written); ::CUSTSCORE_ENOMEM;
  *         store errors. A missing model or data is not an error (see the
  *         section comment).

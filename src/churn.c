@@ -437,8 +437,11 @@ static int cs_train_rows(cs_train *t, int64_t as_of_day)
             t->n_rows++;
         }
         if (t->n_rows == 0) {
-            char date[32] = "?";
-            custscore_format_time(cut * CS_SECONDS_PER_DAY, 1, date, sizeof date);
+            char date[32];
+            /* The cut-off may lie before 0001-01-01 (as-of near the start of
+             * the time range minus the window): then its Unix time. */
+            if (custscore_format_time(cut * CS_SECONDS_PER_DAY, 1, date, sizeof date) != 0)
+                snprintf(date, sizeof date, "%lld", (long long)(cut * CS_SECONDS_PER_DAY));
             return cs_error(t->db, CUSTSCORE_EINVAL,
                             "churn train: no customer has a purchase on or before the cut-off "
                             "%s (as-of minus the %lld-day window): the window is longer than "
@@ -744,8 +747,11 @@ int custscore_churn_train(custscore *db, int64_t as_of, const custscore_churn_op
     if (!db)
         return CUSTSCORE_EINVAL;
     cs_clear_error(db);
+    int rc = cs_check_as_of(db, as_of, "custscore_churn_train: as-of time");
+    if (rc)
+        return rc;
     cs_churn_settings s;
-    int rc = cs_churn_settings_get(db, options, true, &s);
+    rc = cs_churn_settings_get(db, options, true, &s);
     if (rc)
         return rc;
     if (s.method == CUSTSCORE_CHURN_BTYD || s.method == CUSTSCORE_CHURN_BTYD_ALIVE)

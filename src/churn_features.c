@@ -401,14 +401,15 @@ int cs_churn_attribute_load(custscore *db, const cs_history *h, const cs_churn_i
         rc = cs_sqlite_error(db, src, "churn: loading an attribute");
     sqlite3_finalize(st);
     /* Mixed numbers and words: the attribute is categorical, and its numbers
-     * become levels written as %g. */
+     * become levels written as %.15g ('.' whatever the host's locale: the
+     * levels are saved with the model and matched when scoring). */
     if (rc == 0 && out->n_texts > 0 && out->n_numbers > 0) {
         for (size_t i = 0; i < n && rc == 0; i++) {
             if (isnan(out->number[i]))
                 continue;
-            int len = snprintf(buf, sizeof buf, "%.15g", out->number[i]);
+            int len = cs_snprintf_c(buf, sizeof buf, "%.15g", out->number[i]);
             bool inserted;
-            ptrdiff_t lv = cs_strmap_put(&out->levels, buf, (size_t)len, &inserted);
+            ptrdiff_t lv = len < 0 ? -1 : cs_strmap_put(&out->levels, buf, (size_t)len, &inserted);
             if (lv < 0 || lv > INT32_MAX)
                 rc = cs_error(db, CUSTSCORE_ENOMEM, "churn: out of memory loading attribute %s",
                               name);

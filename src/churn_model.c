@@ -164,10 +164,10 @@ static void cs_sb_printf(cs_sb *sb, const char *fmt, ...)
     char tmp[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int n = cs_vsnprintf_c(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof tmp) {
-        sb->oom = true; /* never with the formats used here */
+        sb->oom = true; /* never with the formats used here (or no C locale) */
         return;
     }
     cs_sb_put(sb, tmp, (size_t)n);
@@ -194,7 +194,8 @@ static void cs_sb_str(cs_sb *sb, const char *s)
     cs_sb_lit(sb, "\"");
 }
 
-/* The shortest of %.15g / %.17g that reads back exactly; null for NaN/Inf. */
+/* The shortest of %.15g / %.17g that reads back exactly, with '.' whatever
+ * the host's locale; null for NaN/Inf. */
 static void cs_sb_num(cs_sb *sb, double v)
 {
     if (!isfinite(v)) {
@@ -202,9 +203,10 @@ static void cs_sb_num(cs_sb *sb, double v)
         return;
     }
     char tmp[40];
-    snprintf(tmp, sizeof tmp, "%.15g", v);
-    if (strtod(tmp, NULL) != v)
-        snprintf(tmp, sizeof tmp, "%.17g", v);
+    if (cs_fmt_double(tmp, sizeof tmp, v) < 0) {
+        sb->oom = true; /* no C locale: out of memory */
+        return;
+    }
     cs_sb_lit(sb, tmp);
 }
 
@@ -435,7 +437,7 @@ static int cs_json_step(cs_json *j, const char *path)
         return -1;
     sqlite3_reset(j->st);
     sqlite3_bind_text(j->st, 2, path, -1, SQLITE_STATIC);
-    int src = sqlite3_step(j->st);
+    int src = cs_step_c(j->st); /* numbers out of JSON: '.' whatever the locale */
     if (src != SQLITE_ROW) {
         j->rc = cs_sqlite_error(j->db, src, "churn: reading the model card (malformed JSON?)");
         if (j->rc == CUSTSCORE_EINVAL)
@@ -512,7 +514,7 @@ static int cs_churn_read_features(custscore *db, const char *params, cs_churn_mo
     sqlite3_bind_text(st, 1, params, -1, SQLITE_STATIC);
     size_t cap = 0;
     int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((src = cs_step_c(st)) == SQLITE_ROW) { /* numbers out of JSON */
         if (m->n_cols == cap) {
             size_t ncap = cap ? cap * 2 : 16;
             cs_churn_col *c = cs_reallocarray(m->col, ncap, sizeof *c);
@@ -570,7 +572,7 @@ static int cs_churn_read_strings(custscore *db, const char *json, const char *pa
     sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
     size_t cap = 0;
     int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((src = cs_step_c(st)) == SQLITE_ROW) {
         if (*n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
             char **s = cs_reallocarray(*out, ncap, sizeof *s);
@@ -608,7 +610,7 @@ static int cs_churn_read_calibration(custscore *db, const char *info, cs_churn_m
         return rc;
     sqlite3_bind_text(st, 1, info, -1, SQLITE_STATIC);
     int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW && m->n_calibration < CS_CHURN_BINS) {
+    while ((src = cs_step_c(st)) == SQLITE_ROW && m->n_calibration < CS_CHURN_BINS) {
         custscore_calibration_bin *c = &m->calibration[m->n_calibration++];
         c->n = sqlite3_column_int64(st, 0);
         c->p_min = sqlite3_column_double(st, 1);

@@ -103,7 +103,8 @@ static void cs_text_num(cs_text *t, double v, int decimals)
     static const double scale[] = {1, 10, 100, 1000};
     if (!(fabs(v) * scale[decimals] < 9e15)) {
         char tmp[64];
-        snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+        if (cs_snprintf_c(tmp, sizeof tmp, "%.*f", decimals, v) < 0)
+            tmp[0] = '\0';
         cs_text_str(t, tmp);
         return;
     }
@@ -157,7 +158,7 @@ static void cs_reason_text(const cs_scorer *sc, size_t i, const cs_churn_behavio
         } else if (isnan(v->number[i])) {
             snprintf(buf, size, "%s unknown", c->attribute);
         } else {
-            snprintf(buf, size, "%s = %g", c->attribute, v->number[i]);
+            cs_snprintf_c(buf, size, "%s = %g", c->attribute, v->number[i]);
         }
         return;
     }
@@ -369,10 +370,10 @@ static int cs_score_btyd(cs_scorer *sc, int64_t as_of, custscore_churn_fn fn, vo
         out.logit_at_mean = NAN;
         cs_set_band(sc, &out);
         if (sc->s.method == CUSTSCORE_CHURN_BTYD)
-            snprintf(text, sizeof text, "%s: P(no purchase in the next %.0f days) %.2f", model.name,
-                     window, out.probability);
+            cs_snprintf_c(text, sizeof text, "%s: P(no purchase in the next %.0f days) %.2f",
+                          model.name, window, out.probability);
         else
-            snprintf(text, sizeof text, "%s: P(alive) %.2f", model.name, 1 - out.probability);
+            cs_snprintf_c(text, sizeof text, "%s: P(alive) %.2f", model.name, 1 - out.probability);
         out.n_reasons = 1;
         out.reason[0].feature = cs_churn_method_name(sc->s.method);
         out.reason[0].text = text;
@@ -472,10 +473,13 @@ int custscore_churn_score_each(custscore *db, int64_t as_of, const custscore_chu
     cs_clear_error(db);
     if (!fn)
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_churn_score_each: NULL callback");
+    int rc = cs_check_as_of(db, as_of, "custscore_churn_score_each: as-of time");
+    if (rc)
+        return rc;
     cs_scorer sc;
     memset(&sc, 0, sizeof sc);
     sc.db = db;
-    int rc = cs_churn_settings_get(db, options, false, &sc.s);
+    rc = cs_churn_settings_get(db, options, false, &sc.s);
     if (rc)
         return rc;
     if (sc.s.method == CUSTSCORE_CHURN_BTYD || sc.s.method == CUSTSCORE_CHURN_BTYD_ALIVE) {

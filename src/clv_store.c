@@ -79,8 +79,11 @@ int custscore_clv_each(custscore *db, int64_t as_of, const custscore_clv_options
     cs_clear_error(db);
     if (!fn)
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_clv_each: no callback");
+    int rc = cs_check_as_of(db, as_of, "custscore_clv_each: as-of time");
+    if (rc)
+        return rc;
     custscore_fit_info pm, sm;
-    int rc = cs_clv_models(db, options, &pm, &sm);
+    rc = cs_clv_models(db, options, &pm, &sm);
     if (rc)
         return rc;
     double margin;
@@ -169,8 +172,11 @@ int custscore_clv_one(custscore *db, const char *customer, int64_t as_of,
     cs_clear_error(db);
     if (!customer || !row)
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_clv_one: customer and row are required");
+    int rc = cs_check_as_of(db, as_of, "custscore_clv_one: as-of time");
+    if (rc)
+        return rc;
     custscore_fit_info pm, sm;
-    int rc = cs_clv_models(db, options, &pm, &sm);
+    rc = cs_clv_models(db, options, &pm, &sm);
     if (rc)
         return rc;
     double margin;
@@ -244,9 +250,14 @@ int custscore_holdout(custscore *db, int64_t calibration_end, int64_t holdout_en
     if (!report)
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_holdout: report is NULL");
     memset(report, 0, sizeof *report);
+    int rc = cs_check_as_of(db, calibration_end, "custscore_holdout: calibration end");
+    if (rc == 0)
+        rc = cs_check_as_of(db, holdout_end, "custscore_holdout: holdout end");
+    if (rc)
+        return rc;
     custscore_fit_options o;
     char err[CS_ERRMSG_SIZE] = "";
-    int rc = cs_fit_options_check(options, &o, err, sizeof err);
+    rc = cs_fit_options_check(options, &o, err, sizeof err);
     if (rc)
         return cs_error(db, rc, "%s", err[0] ? err : custscore_errstr(rc));
     if (o.model == CUSTSCORE_MODEL_GG)

@@ -239,7 +239,7 @@ static int csi_load_attribute(custscore *db, const char *name, csi_attr **out, s
         if (type == SQLITE_INTEGER)
             snprintf(buf, sizeof buf, "%lld", (long long)sqlite3_column_int64(st, 1));
         else if (type == SQLITE_FLOAT)
-            snprintf(buf, sizeof buf, "%.15g", sqlite3_column_double(st, 1));
+            cs_snprintf_c(buf, sizeof buf, "%.15g", sqlite3_column_double(st, 1));
         else if (type == SQLITE_NULL)
             continue;
         else
@@ -419,7 +419,7 @@ static int csi_saved_weights(custscore *db, const custscore_survey_model *model,
                     break;
                 p++;
                 char *end = NULL;
-                double v = strtod(p, &end);
+                double v = cs_strtod_c(p, &end); /* '.' whatever the host's locale */
                 if (end == p) {
                     v = NAN;
                     end = (char *)p + (strncmp(p, "null", 4) == 0 ? 4 : 0);
@@ -477,10 +477,16 @@ int custscore_csi_compute(custscore *db, const custscore_survey_model *model,
         return cs_error(db, CUSTSCORE_EINVAL, "csi options: unknown grouping %d", (int)o.by);
     if (o.by == CUSTSCORE_CSI_BY_ATTRIBUTE && (!o.by_attribute || !*o.by_attribute))
         return cs_error(db, CUSTSCORE_EINVAL, "csi options: grouping by attribute needs its name");
+    /* 0 means unbounded (and is inside the range). */
+    int rc = cs_check_as_of(db, o.from, "csi options: from");
+    if (rc == 0)
+        rc = cs_check_as_of(db, o.to, "csi options: to");
+    if (rc)
+        return rc;
     if (o.to && o.from > o.to)
         return cs_error(db, CUSTSCORE_EINVAL, "csi options: from is after to");
     char err[1024];
-    int rc = cs_survey_check(model, err, sizeof err);
+    rc = cs_survey_check(model, err, sizeof err);
     if (rc)
         return cs_error(db, rc, "%s", err);
     const char *nps_item = o.nps_item ? o.nps_item : model->nps_item;
@@ -730,9 +736,13 @@ int custscore_csi_customers(custscore *db, const custscore_survey_model *model,
     cs_clear_error(db);
     if (!model || !fn)
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_csi_customers: NULL argument");
+    /* 0 (no bound) is inside the range. */
+    int rc = cs_check_as_of(db, as_of, "custscore_csi_customers: as-of time");
+    if (rc)
+        return rc;
     cs_csi_score *scores = NULL;
     size_t n = 0;
-    int rc = cs_csi_customer_scores(db, model, fit, as_of, &scores, &n);
+    rc = cs_csi_customer_scores(db, model, fit, as_of, &scores, &n);
     if (rc)
         return rc;
     /* Keys: the scores follow key order; fetch each key by id. */

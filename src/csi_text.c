@@ -173,7 +173,7 @@ static int cs_lex_number(cs_lex *lx, double *out, const char *what)
     }
     buf[n] = '\0';
     char *end = NULL;
-    double v = digits ? strtod(buf, &end) : NAN;
+    double v = digits ? cs_strtod_c(buf, &end) : NAN; /* '.' whatever the host's locale */
     if (!digits || !end || *end != '\0' || !isfinite(v))
         return cs_lex_error(lx, at, "expected %s (a number)", what);
     lx->pos = i;
@@ -263,6 +263,11 @@ static int cs_parse_item(cs_lex *lx, custscore_survey_model *m, int c)
     if (other >= 0)
         return cs_lex_error(lx, at, "item %s already belongs to construct %s", name,
                             m->constructs[m->items[other].construct].name);
+    if (m->n_items >= CUSTSCORE_MAX_SURVEY_ITEMS)
+        return cs_lex_error(lx, at,
+                            "item %s: too many items (a survey model has at most %d, "
+                            "CUSTSCORE_MAX_SURVEY_ITEMS)",
+                            name, CUSTSCORE_MAX_SURVEY_ITEMS);
     rc = cs_survey_add_item(m, c, name, lo, hi, reversed, weight);
     if (rc == CUSTSCORE_ENOMEM)
         return rc;
@@ -304,6 +309,11 @@ static int cs_parse_construct(cs_lex *lx, custscore_survey_model *m)
         }
     }
     int c = cs_survey_find_construct(m, name);
+    if (c < 0 && m->n_constructs >= CUSTSCORE_MAX_SURVEY_CONSTRUCTS)
+        return cs_lex_error(lx, at,
+                            "construct %s: too many constructs (a survey model has at most %d, "
+                            "CUSTSCORE_MAX_SURVEY_CONSTRUCTS)",
+                            name, CUSTSCORE_MAX_SURVEY_CONSTRUCTS);
     if (c < 0) {
         rc = custscore_survey_model_add_construct(
             m, name, mode < 0 ? CUSTSCORE_PLS_MODE_A : (custscore_pls_mode)mode);
@@ -478,7 +488,10 @@ int custscore_survey_model_parse(const char *text, size_t size, const char *sour
                         m->target = (int)c;
         }
         char why[512];
-        if (cs_survey_check(m, why, sizeof why) != 0) {
+        int check = cs_survey_check(m, why, sizeof why);
+        if (check == CUSTSCORE_ENOMEM) {
+            rc = check;
+        } else if (check != 0) {
             lx.line = lx.line ? lx.line : 1;
             rc = cs_errbuf(errbuf, errbuf_size, CUSTSCORE_EINVAL, "%s:%d:1: incomplete model: %s",
                            lx.source, lx.line, why);
@@ -512,14 +525,15 @@ static void cs_text_name(cs_buf *b, const char *s)
     cs_buf_add(b, "\"", 1);
 }
 
-/* Shortest of %.15g / %.17g that reads back exactly. */
+/* Shortest of %.15g / %.17g that reads back exactly, with '.' whatever the
+ * host's locale. */
 static void cs_text_num(cs_buf *b, double v)
 {
     char buf[40];
-    snprintf(buf, sizeof buf, "%.15g", v);
-    if (strtod(buf, NULL) != v)
-        snprintf(buf, sizeof buf, "%.17g", v);
-    cs_buf_puts(b, buf);
+    if (cs_fmt_double(buf, sizeof buf, v) < 0)
+        b->failed = true; /* no C locale: out of memory */
+    else
+        cs_buf_puts(b, buf);
 }
 
 static void cs_text_scale(cs_buf *b, double lo, double hi)
@@ -680,6 +694,9 @@ int custscore_survey_model_map_items(custscore_survey_model *m, const char *mapp
                 w->items[keep++] = w->items[i];
         }
         w->n_items = keep;
+        rc = cs_survey_reindex_items(w);
+        if (rc)
+            break;
         for (;;) {
             rc = cs_parse_item(&lx, w, c);
             if (rc || !cs_lex_accept(&lx, "+"))

@@ -527,7 +527,8 @@ int cs_parse_double(const char *s, size_t len, double *out, const char **why)
         v = exp10 < 0 ? v / cs_pow10[-exp10] : v * cs_pow10[exp10];
     } else {
         /* Rare: long or extreme numbers. strtod on a bounded copy; the
-         * syntax was checked above and has '.' as decimal point. */
+         * syntax was checked above and has '.' as decimal point, so it is
+         * read under the C locale whatever the host set. */
         char tmp[128];
         size_t n = (size_t)(end - start);
         if (n >= sizeof tmp) {
@@ -536,7 +537,12 @@ int cs_parse_double(const char *s, size_t len, double *out, const char **why)
         }
         memcpy(tmp, start, n);
         tmp[n] = '\0';
-        v = strtod(tmp, NULL);
+        char *stop = NULL;
+        v = cs_strtod_c(tmp, &stop);
+        if (stop == tmp) {
+            *why = "cannot convert the number (out of memory)";
+            return CUSTSCORE_EINVAL;
+        }
         negative = false;
     }
     if (negative)

@@ -375,3 +375,14 @@ int custscore_format_time(int64_t t, int date_only, char *buf, size_t size)
         return CUSTSCORE_ERANGE;
     return CUSTSCORE_OK;
 }
+
+int cs_check_as_of(custscore *db, int64_t as_of, const char *what)
+{
+    if (as_of >= CUSTSCORE_TIME_MIN && as_of <= CUSTSCORE_TIME_MAX)
+        return CUSTSCORE_OK;
+    return cs_error(db, CUSTSCORE_ERANGE,
+                    "%s %lld: outside the supported time range %lld .. %lld "
+                    "(0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z)",
+                    what, (long long)as_of, (long long)CUSTSCORE_TIME_MIN,
+                    (long long)CUSTSCORE_TIME_MAX);
+}

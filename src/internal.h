@@ -160,6 +160,12 @@ void cs_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  * sets *why to a static reason. */
 int cs_parse_time_n(const char *text, size_t len, const char *format, int64_t *out,
                     const char **why);
+/* Refuse an as-of time outside CUSTSCORE_TIME_MIN .. CUSTSCORE_TIME_MAX:
+ * returns 0, or CUSTSCORE_ERANGE with the message "@what VALUE: outside the
+ * supported time range ..." (@what names the function and the argument,
+ * e.g. "custscore_fit: as-of time"). Model functions call it first so
+ * that their day arithmetic (day * 86400, as_of + horizon) cannot overflow. */
+int cs_check_as_of(custscore *db, int64_t as_of, const char *what);
 /* Floor division of a timestamp to a day number. */
 static inline int64_t cs_day_of(int64_t ts)
 {
@@ -207,6 +213,24 @@ void cs_csv_close(cs_csv *r);
  * digits, '.', exponent; surrounding blanks allowed; NaN/Inf and anything
  * else rejected with a static reason. */
 int cs_parse_double(const char *s, size_t len, double *out, const char **why);
+
+/* Locale-independent number text (numtext.c): the C library's strtod() and
+ * printf under the C locale for the calling thread (newlocale + uselocale
+ * per call, no global state), whatever LC_NUMERIC the host set: '.' is the
+ * decimal point, in and out. Use them for every number read from or
+ * written to text that is stored or read back (model JSON and text, CSV
+ * output, SVG). On the (out-of-memory) failure to make the C locale,
+ * cs_strtod_c converts nothing (*end = s) and the printf ones return -1. */
+double cs_strtod_c(const char *s, char **end);
+int cs_vsnprintf_c(char *buf, size_t size, const char *fmt, va_list ap);
+int cs_snprintf_c(char *buf, size_t size, const char *fmt, ...) CS_PRINTF(3, 4);
+/* The shortest of "%.15g" / "%.17g" that reads back exactly; returns the
+ * length, or -1 when @size is too small (40 bytes always suffice). */
+int cs_fmt_double(char *buf, size_t size, double v);
+/* sqlite3_step() under the C locale: for statements that read numbers out
+ * of JSON (json_extract, json_each), which some SQLite builds convert with
+ * the C library's strtod(). SQLITE_NOMEM when the locale cannot be made. */
+int cs_step_c(sqlite3_stmt *st);
 
 /* ---------------------------------------------------------------------- */
 /* Order history (summary.c): every customer's orders, grouped by customer
@@ -843,19 +867,26 @@ struct custscore_survey_model {
     double default_min, default_max; /* scale of items added without one */
     size_t n_constructs, cap_constructs;
     cs_survey_construct *constructs;
+    cs_strmap construct_index; /* construct name -> index into constructs */
     size_t n_items, cap_items;
     cs_survey_item *items;
+    cs_strmap item_index; /* item name -> index into items (entry i is items[i]) */
     size_t n_paths, cap_paths;
     int *path_from, *path_to; /* [n_paths] */
     int target;               /* target construct, -1 when not set */
     char *nps_item;           /* NULL when none */
 };
 
-/* Index of the construct / item named @name, or -1. */
+/* Index of the construct / item named @name, or -1, through
+ * m->construct_index / m->item_index (hashes: parsing N names is O(N)). */
 int cs_survey_find_construct(const custscore_survey_model *m, const char *name);
 int cs_survey_find_item(const custscore_survey_model *m, const char *name);
+/* Rebuild m->item_index after items were removed from m->items.
+ * Returns 0 or CUSTSCORE_ENOMEM (the index is then empty: call again). */
+int cs_survey_reindex_items(custscore_survey_model *m);
 /* Check the model is complete for fitting: >= 2 constructs, each with items
- * and a path, a target. Returns 0 or CUSTSCORE_EINVAL with a message. */
+ * and a path, a target. Returns 0 or CUSTSCORE_EINVAL with a message
+ * (CUSTSCORE_ENOMEM when out of memory). Linear in the model's size. */
 int cs_survey_check(const custscore_survey_model *m, char *errbuf, size_t size);
 /* The model in the text format, cs_malloc'ed (NUL-terminated). */
 int cs_survey_text(const custscore_survey_model *m, char **out);
@@ -897,7 +928,8 @@ int cs_csi_customer_scores(custscore *db, const custscore_survey_model *model,
  * control characters), else CUSTSCORE_EINVAL. */
 int cs_survey_check_name(const char *name);
 /* Add an item to construct index @construct; CUSTSCORE_EINVAL for a bad or
- * duplicate name or scale. */
+ * duplicate name or scale, CUSTSCORE_ERANGE when the model has
+ * CUSTSCORE_MAX_SURVEY_ITEMS items already. */
 int cs_survey_add_item(custscore_survey_model *m, int construct, const char *item, double lo,
                        double hi, bool reversed, double weight);
 /* NULL when the path @from -> @to may be added, else a static reason and

@@ -27,10 +27,16 @@ static void cs_text_add(cs_text *t, const char *fmt, ...)
         va_list ap;
         va_start(ap, fmt);
         size_t room = t->cap - t->len;
-        int k = t->p ? vsnprintf(t->p + t->len, room, fmt, ap) : -1;
+        /* '.' as decimal point whatever the host's locale (the JSON is read
+         * back by SQLite's json_extract()). */
+        int k = t->p ? cs_vsnprintf_c(t->p + t->len, room, fmt, ap) : -1;
         va_end(ap);
         if (k >= 0 && (size_t)k < room) {
             t->len += (size_t)k;
+            return;
+        }
+        if (t->p && k < 0) {
+            t->oom = true; /* no C locale: out of memory */
             return;
         }
         size_t need = t->cap ? t->cap * 2 : 256;
@@ -134,17 +140,27 @@ static int cs_model_save(custscore *db, custscore_fit_info *info)
                     "info) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     &st);
     if (rc == 0) {
-        sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, info->fitted_at);
-        sqlite3_bind_int64(st, 3, info->as_of);
-        sqlite3_bind_text(st, 4, cs_unit_text(info->unit), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, params.p, (int)params.len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, se.p, (int)se.len, SQLITE_STATIC);
-        if (isfinite(info->loglik))
-            sqlite3_bind_double(st, 7, info->loglik);
-        sqlite3_bind_int64(st, 8, info->n);
-        sqlite3_bind_text(st, 9, meta.p, (int)meta.len, SQLITE_STATIC);
-        int src = sqlite3_step(st);
+        /* The binds copy nothing (SQLITE_STATIC), but their results are
+         * checked all the same: a failed bind would save a NULL column. */
+        int src = sqlite3_bind_text(st, 1, info->name, -1, SQLITE_STATIC);
+        if (src == SQLITE_OK)
+            src = sqlite3_bind_int64(st, 2, info->fitted_at);
+        if (src == SQLITE_OK)
+            src = sqlite3_bind_int64(st, 3, info->as_of);
+        if (src == SQLITE_OK)
+            src = sqlite3_bind_text(st, 4, cs_unit_text(info->unit), -1, SQLITE_STATIC);
+        if (src == SQLITE_OK)
+            src = sqlite3_bind_text(st, 5, params.p, (int)params.len, SQLITE_STATIC);
+        if (src == SQLITE_OK)
+            src = sqlite3_bind_text(st, 6, se.p, (int)se.len, SQLITE_STATIC);
+        if (src == SQLITE_OK && isfinite(info->loglik))
+            src = sqlite3_bind_double(st, 7, info->loglik);
+        if (src == SQLITE_OK)
+            src = sqlite3_bind_int64(st, 8, info->n);
+        if (src == SQLITE_OK)
+            src = sqlite3_bind_text(st, 9, meta.p, (int)meta.len, SQLITE_STATIC);
+        if (src == SQLITE_OK)
+            src = sqlite3_step(st);
         if (src != SQLITE_DONE)
             rc = cs_sqlite_error(db, src, "saving the model");
         else
@@ -165,9 +181,12 @@ int custscore_fit(custscore *db, int64_t as_of, const custscore_fit_options *opt
     if (!db)
         return CUSTSCORE_EINVAL;
     cs_clear_error(db);
+    int rc = cs_check_as_of(db, as_of, "custscore_fit: as-of time");
+    if (rc)
+        return rc;
     custscore_fit_options o;
     char err[CS_ERRMSG_SIZE] = "";
-    int rc = cs_fit_options_check(options, &o, err, sizeof err);
+    rc = cs_fit_options_check(options, &o, err, sizeof err);
     if (rc)
         return cs_error(db, rc, "%s", err[0] ? err : custscore_errstr(rc));
     if (!o.no_store) {
@@ -246,14 +265,20 @@ done:
     return rc;
 }
 
-/* json_extract(@json, @path) as a double (NaN when null or absent). */
+/* json_extract(@json, @path) as a double (NaN when null or absent). The
+ * path is copied (SQLITE_TRANSIENT: the caller reuses its buffer): that copy
+ * can run out of memory, and an unbound path would read as a missing value
+ * (the model then looked corrupt), so the binds are checked. */
 static int cs_json_number(custscore *db, sqlite3_stmt *q, const char *json, const char *path,
                           double *out)
 {
     sqlite3_reset(q);
-    sqlite3_bind_text(q, 1, json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, path, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(q);
+    int rc = sqlite3_bind_text(q, 1, json, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(q, 2, path, -1, SQLITE_TRANSIENT);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_error(db, rc, "reading a saved model");
+    rc = cs_step_c(q); /* json_extract() of a number: '.' whatever the locale */
     if (rc != SQLITE_ROW)
         return cs_sqlite_error(db, rc, "reading a saved model");
     *out = sqlite3_column_type(q, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 0);
@@ -280,9 +305,9 @@ int custscore_model_load(custscore *db, const char *name, custscore_fit_info *in
     int rc = cs_prepare(db, sql, &st);
     if (rc)
         return rc;
-    if (name)
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int src = sqlite3_step(st);
+    int src = name ? sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) : SQLITE_OK;
+    if (src == SQLITE_OK)
+        src = sqlite3_step(st);
     if (src == SQLITE_DONE) {
         sqlite3_finalize(st);
         if (name)

@@ -3,13 +3,15 @@
  * the store, then write the document (report_html.c) to a temporary file
  * and rename it.
  *
- * One run: custscore_score_all() (not saved) gives every customer's value,
- * CLV, churn and satisfaction; the report keeps only what its charts need
- * (a few numbers per customer, aggregates, and the top rows by value at
- * risk). The whale curve comes from the collected profits, so the order
- * history is not read a second time for it; the retention cohorts, the
+ * One run: every customer's value, CLV, churn and satisfaction come from
+ * the snapshot saved for the as-of date when there is one
+ * (report_snapshot.c), else from custscore_score_all() (not saved); the
+ * report keeps only what its charts need (a few numbers per customer,
+ * aggregates, and the top rows by value at risk). The whale curve comes
+ * from the collected profits; the retention cohorts and the revenue and
+ * cost totals from one pass over the orders (retention.c); the
  * satisfaction index, the snapshot changes and the churn model card each
- * come from their module in one call.
+ * from their module in one call.
  */
 #include "report.h"
 
@@ -47,7 +49,7 @@ static int cs_report_grow(cs_report *r)
     return CUSTSCORE_OK;
 }
 
-static void cs_report_top_clear(cs_report_top *t)
+void cs_report_top_clear(cs_report_top *t)
 {
     cs_free(t->customer);
     for (int k = 0; k < CUSTSCORE_REASONS; k++)
@@ -124,8 +126,6 @@ static int cs_report_row(const custscore_score *s, void *payload)
     }
     if (v->first != 0)
         r->buyers++;
-    r->revenue += v->revenue;
-    r->cost += v->cost;
     if (v->tier >= 0 && v->tier < r->n_tiers) {
         r->tier_count[v->tier]++;
         r->tier_profit[v->tier] += v->profit;
@@ -170,6 +170,28 @@ static bool cs_report_latest_survey(custscore *db, char *name, size_t size)
     return found;
 }
 
+/* Bootstrap resamples of the satisfaction index: the options' number, or
+ * with CS_REPORT_DRAWS_AUTO a number in proportion to the work: the
+ * bootstrap refits the model on every resample of all respondents, so its
+ * cost is draws x respondents. 200 draws up to 10,000 respondents (the
+ * customers with a satisfaction score), then fewer (at least 50): with so
+ * many respondents the interval is narrow, and the resampling error of its
+ * ends (about 0.4 standard errors of the index with 50 draws) stays below
+ * the 0.1 points it is shown with. The page says how many were drawn. */
+#define CS_REPORT_DRAWS_AUTO (-1)
+#define CS_REPORT_DRAW_BUDGET 2000000.0
+static int cs_report_draws(const cs_report *r)
+{
+    if (r->opt.csi_bootstrap != CS_REPORT_DRAWS_AUTO)
+        return r->opt.csi_bootstrap;
+    size_t respondents = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (isfinite(r->satisfaction[i]))
+            respondents++;
+    double draws = respondents > 0 ? CS_REPORT_DRAW_BUDGET / (double)respondents : 200;
+    return draws >= 200 ? 200 : draws <= 50 ? 50 : (int)lround(draws);
+}
+
 /* Satisfaction index with its bootstrap interval, NPS and drivers. Problems
  * with the survey data become a note; only memory and store failures fail. */
 static int cs_report_csi(cs_report *r)
@@ -196,7 +218,7 @@ static int cs_report_csi(cs_report *r)
         return CUSTSCORE_OK;
     }
     custscore_csi_options o = CUSTSCORE_CSI_OPTIONS_INIT;
-    o.bootstrap = r->opt.csi_bootstrap;
+    o.bootstrap = r->csi_draws = cs_report_draws(r);
     o.seed = r->opt.seed;
     o.to = r->as_of;
     rc = custscore_csi_compute(db, model, &o, &r->csi);
@@ -228,276 +250,6 @@ static int cs_report_csi(cs_report *r)
     return CUSTSCORE_OK;
 }
 
-static int cs_band_level(const char *band)
-{
-    return !band || !*band ? -1 : band[0] == 'h' ? 2 : band[0] == 'm' ? 1 : 0;
-}
-
-static int cs_report_tier_index(const cs_report *r, const char *name)
-{
-    for (int k = 0; k < r->n_tiers; k++)
-        if (r->tier_name[k] && name && strcmp(r->tier_name[k], name) == 0)
-            return k;
-    return -1;
-}
-
-/* One customer who moved, as the snapshot columns give it. */
-typedef struct cs_moved {
-    int64_t customer_id;
-    const char *tier_before, *tier_after, *band_before, *band_after;
-    const char *segment_before, *segment_after;
-    double value_at_stake;
-} cs_moved;
-
-static int cs_report_count_move(cs_report *r, int from, int to)
-{
-    size_t m = 0;
-    while (m < r->n_moves && !(r->moves[m].from == from && r->moves[m].to == to))
-        m++;
-    if (m == r->n_moves) {
-        if (r->n_moves == r->moves_cap) {
-            size_t cap = r->moves_cap ? r->moves_cap * 2 : 16;
-            cs_report_move *p = cs_reallocarray(r->moves, cap, sizeof *p);
-            if (!p)
-                return CUSTSCORE_ENOMEM;
-            r->moves = p;
-            r->moves_cap = cap;
-        }
-        r->moves[m] = (cs_report_move){.from = from, .to = to, .count = 0};
-        r->n_moves++;
-    }
-    r->moves[m].count++;
-    return CUSTSCORE_OK;
-}
-
-static void cs_report_change_clear(cs_report_change *c)
-{
-    cs_free(c->customer);
-    cs_free(c->tier_before);
-    cs_free(c->tier_after);
-    cs_free(c->band_before);
-    cs_free(c->band_after);
-    cs_free(c->segment_before);
-    cs_free(c->segment_after);
-    memset(c, 0, sizeof *c);
-}
-
-/* The key of customer @id (valid until the statement is reset). */
-static int cs_report_key(custscore *db, sqlite3_stmt *st, int64_t id, const char **key)
-{
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, id);
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(st, 0);
-        *key = k ? k : "";
-        return CUSTSCORE_OK;
-    }
-    if (src == SQLITE_DONE)
-        return cs_error(db, CUSTSCORE_ECORRUPT, "report: snapshot of unknown customer %lld",
-                        (long long)id);
-    return cs_sqlite_error(db, src, "report: reading a customer key");
-}
-
-/* Count one customer who moved and keep it when it is among the top rows
- * (largest value at stake first, then by key, as custscore_changes()); the
- * key is looked up only for rows that may enter. */
-static int cs_report_change_row(cs_report *r, const cs_moved *ch, sqlite3_stmt *key_st)
-{
-    r->changed++;
-    if (strcmp(ch->segment_before, ch->segment_after) != 0)
-        r->segment_moved++;
-    if (strcmp(ch->band_before, ch->band_after) != 0) {
-        r->band_moved++;
-        int before = cs_band_level(ch->band_before), after = cs_band_level(ch->band_after);
-        if (before >= 0 && after > before)
-            r->risk_up++;
-        else if (after >= 0 && after < before)
-            r->risk_down++;
-    }
-    if (strcmp(ch->tier_before, ch->tier_after) != 0) {
-        r->tier_moved++;
-        int from = cs_report_tier_index(r, ch->tier_before);
-        int to = cs_report_tier_index(r, ch->tier_after);
-        if (from >= 0 && to >= 0 && to < from)
-            r->tier_up++;
-        else if (from >= 0 && to > from)
-            r->tier_down++;
-        if (cs_report_count_move(r, from, to))
-            return cs_error(r->db, CUSTSCORE_ENOMEM, "report: out of memory");
-    }
-    size_t top = (size_t)r->opt.top, pos = r->n_changes;
-    if (pos == top && ch->value_at_stake < r->changes[pos - 1].value_at_stake)
-        return CUSTSCORE_OK;
-    const char *key = "";
-    int rc = cs_report_key(r->db, key_st, ch->customer_id, &key);
-    if (rc)
-        return rc;
-    while (pos > 0 && (ch->value_at_stake > r->changes[pos - 1].value_at_stake ||
-                       (ch->value_at_stake == r->changes[pos - 1].value_at_stake &&
-                        strcmp(key, r->changes[pos - 1].customer) < 0)))
-        pos--;
-    if (pos >= top)
-        return CUSTSCORE_OK;
-    if (r->n_changes == top)
-        cs_report_change_clear(&r->changes[--r->n_changes]);
-    memmove(&r->changes[pos + 1], &r->changes[pos], (r->n_changes - pos) * sizeof *r->changes);
-    cs_report_change *c = &r->changes[pos];
-    memset(c, 0, sizeof *c);
-    r->n_changes++;
-    c->customer = cs_strdup(key);
-    c->tier_before = cs_strdup(ch->tier_before);
-    c->tier_after = cs_strdup(ch->tier_after);
-    c->band_before = cs_strdup(ch->band_before);
-    c->band_after = cs_strdup(ch->band_after);
-    c->segment_before = cs_strdup(ch->segment_before);
-    c->segment_after = cs_strdup(ch->segment_after);
-    c->value_at_stake = ch->value_at_stake;
-    if (!c->customer || !c->tier_before || !c->tier_after || !c->band_before || !c->band_after ||
-        !c->segment_before || !c->segment_after)
-        return cs_error(r->db, CUSTSCORE_ENOMEM, "report: out of memory");
-    return CUSTSCORE_OK;
-}
-
-static const char *cs_col_str(sqlite3_stmt *st, int col)
-{
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    return s ? s : "";
-}
-
-/* Equal as SQL's IS: NULL equals only NULL. */
-static bool cs_col_same(sqlite3_stmt *a, sqlite3_stmt *b, int col)
-{
-    const char *x = (const char *)sqlite3_column_text(a, col);
-    const char *y = (const char *)sqlite3_column_text(b, col);
-    return x && y ? strcmp(x, y) == 0 : x == y;
-}
-
-/* Merge the two snapshots, both read in customer order (the score table's
- * key is (as_of, customer), so each is one sequential range): the rows
- * custscore_changes() reports (tier, segment or band moved; value at stake
- * = value at risk, else CLV, else current value), without reading the
- * snapshots' JSON column and without sorting them all, since the report
- * needs the counts and the top rows only.
- *
- * The range is open at the top ("as_of >= ?", stopped here when as_of
- * changes): a closed range makes SQLite compare every row's whole key,
- * and in this WITHOUT ROWID table the key is the whole row, JSON included,
- * which costs a read of the row's overflow page per customer. */
-/* The next row of the snapshot at @as_of: SQLITE_ROW, or SQLITE_DONE past
- * its end, or an error code. */
-static int cs_report_snapshot_step(sqlite3_stmt *st, int64_t as_of)
-{
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW && sqlite3_column_int64(st, 5) != as_of)
-        return SQLITE_DONE;
-    return src;
-}
-
-static int cs_report_merge_snapshots(cs_report *r)
-{
-    custscore *db = r->db;
-    static const char sql[] =
-        "SELECT customer, tier, band, segment, coalesce(value_at_risk, clv, current_value, 0),"
-        " as_of FROM score WHERE as_of >= ?1 ORDER BY as_of, customer";
-    sqlite3_stmt *before = NULL, *after = NULL, *key_st = NULL;
-    int rc = cs_prepare(db, sql, &before);
-    if (rc == 0)
-        rc = cs_prepare(db, sql, &after);
-    if (rc == 0)
-        rc = cs_prepare(db, "SELECT key FROM customer WHERE id = ?1", &key_st);
-    if (rc)
-        goto done;
-    sqlite3_bind_int64(before, 1, r->changes_from);
-    sqlite3_bind_int64(after, 1, r->changes_to);
-    int sb = cs_report_snapshot_step(before, r->changes_from);
-    int sa = cs_report_snapshot_step(after, r->changes_to);
-    while (rc == 0 && sb == SQLITE_ROW && sa == SQLITE_ROW) {
-        int64_t ib = sqlite3_column_int64(before, 0), ia = sqlite3_column_int64(after, 0);
-        if (ib != ia) {
-            if (ib < ia)
-                sb = cs_report_snapshot_step(before, r->changes_from);
-            else
-                sa = cs_report_snapshot_step(after, r->changes_to);
-            continue;
-        }
-        if (!cs_col_same(before, after, 1) || !cs_col_same(before, after, 2) ||
-            !cs_col_same(before, after, 3)) {
-            cs_moved ch = {.customer_id = ia,
-                           .tier_before = cs_col_str(before, 1),
-                           .tier_after = cs_col_str(after, 1),
-                           .band_before = cs_col_str(before, 2),
-                           .band_after = cs_col_str(after, 2),
-                           .segment_before = cs_col_str(before, 3),
-                           .segment_after = cs_col_str(after, 3),
-                           .value_at_stake = sqlite3_column_double(after, 4)};
-            rc = cs_report_change_row(r, &ch, key_st);
-        }
-        sb = cs_report_snapshot_step(before, r->changes_from);
-        sa = cs_report_snapshot_step(after, r->changes_to);
-    }
-    if (rc == 0 && sb != SQLITE_ROW && sb != SQLITE_DONE)
-        rc = cs_sqlite_error(db, sb, "report: reading a snapshot");
-    if (rc == 0 && sa != SQLITE_ROW && sa != SQLITE_DONE)
-        rc = cs_sqlite_error(db, sa, "report: reading a snapshot");
-done:
-    sqlite3_finalize(before);
-    sqlite3_finalize(after);
-    sqlite3_finalize(key_st);
-    return rc;
-}
-
-/* Changes between the two latest snapshots at or before the as-of date. */
-static int cs_report_changes(cs_report *r)
-{
-    custscore *db = r->db;
-    size_t count = 0;
-    int rc = custscore_snapshots(db, NULL, 0, &count);
-    if (rc)
-        return rc;
-    int64_t *times = cs_mallocarray(count ? count : 1, sizeof *times);
-    if (!times)
-        return cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
-    size_t got = 0;
-    rc = custscore_snapshots(db, times, count, &got);
-    int64_t pick[2] = {0, 0};
-    size_t n_pick = 0;
-    for (size_t i = 0; rc == 0 && i < got && i < count && n_pick < 2; i++)
-        if (times[i] <= r->as_of)
-            pick[n_pick++] = times[i];
-    cs_free(times);
-    if (rc)
-        return rc;
-    if (n_pick < 2) {
-        snprintf(r->changes_note, sizeof r->changes_note,
-                 "%s saved score snapshot%s at or before %s: changes need two. Save one per run "
-                 "with `custscore score --as-of DATE` (e.g. each night or month); the next "
-                 "report then shows who moved tier, segment or risk band.",
-                 n_pick ? "Only one" : "No", n_pick ? "" : "s", r->as_of_text);
-        return CUSTSCORE_OK;
-    }
-    r->changes_to = pick[0];
-    r->changes_from = pick[1];
-    r->changes = cs_calloc((size_t)r->opt.top, sizeof *r->changes);
-    if (!r->changes)
-        return cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
-    rc = cs_report_merge_snapshots(r);
-    if (rc)
-        return rc;
-    r->has_changes = true;
-    /* Moves by size, largest first (few: insertion sort). */
-    for (size_t i = 1; i < r->n_moves; i++) {
-        cs_report_move m = r->moves[i];
-        size_t j = i;
-        while (j > 0 && r->moves[j - 1].count < m.count) {
-            r->moves[j] = r->moves[j - 1];
-            j--;
-        }
-        r->moves[j] = m;
-    }
-    return CUSTSCORE_OK;
-}
-
 /* ---------------------------------------------------------------------- */
 
 static void cs_report_free(cs_report *r)
@@ -521,6 +273,8 @@ static void cs_report_free(cs_report *r)
     custscore_csi_result_free(r->csi);
     custscore_churn_card_free(r->card);
     custscore_retention_free(r->retention);
+    cs_free(r->totals.buyer_id);
+    cs_free(r->totals.buyer_occasions);
 }
 
 static const char *cs_unit_words(custscore_unit unit, double n)
@@ -539,6 +293,47 @@ static const char *cs_unit_words(custscore_unit unit, double n)
     return "units";
 }
 
+/* True when @o scores as CUSTSCORE_SCORE_OPTIONS_INIT does (the fields a
+ * saved snapshot depends on; no_store and the per-customer CLV interval,
+ * which the report does not show, aside). A snapshot does not record the
+ * options it was scored with, so only a report with the default scoring
+ * options, as the nightly job's, takes its scores from one. Every field of
+ * the scoring options must be listed here: a field left out would let a
+ * report with that option set show a snapshot scored without it. */
+static bool cs_report_default_scoring(const custscore_score_options *o)
+{
+    const custscore_value_options *v = &o->value;
+    const custscore_rfm_options *rfm = &v->rfm;
+    const custscore_tier_options *t = &v->tiers;
+    const custscore_lifecycle_options *l = &v->lifecycle;
+    const custscore_clv_options *c = &o->clv;
+    bool value = v->version == CUSTSCORE_VALUE_OPTIONS_VERSION && v->profit_window == 12.0 &&
+                 v->profit_window_unit == CUSTSCORE_UNIT_MONTH &&
+                 v->zero == CUSTSCORE_ZERO_REVENUE_ADJUSTMENT;
+    bool rfm_default = rfm->version == CUSTSCORE_RFM_OPTIONS_VERSION && rfm->bins == 5 &&
+                       rfm->ties == CUSTSCORE_TIES_VALUE && rfm->cut_offset == 1.0 &&
+                       !rfm->recency_thresholds && !rfm->frequency_thresholds &&
+                       !rfm->monetary_thresholds &&
+                       rfm->frequency == CUSTSCORE_FREQUENCY_OCCASIONS &&
+                       rfm->monetary == CUSTSCORE_MONETARY_TOTAL && !rfm->segments;
+    bool tiers = t->version == CUSTSCORE_TIER_OPTIONS_VERSION &&
+                 t->mode == CUSTSCORE_TIERS_PERCENTILE && !t->cuts && !t->names &&
+                 t->ties == CUSTSCORE_TIES_RANK;
+    bool lifecycle = l->version == CUSTSCORE_LIFECYCLE_OPTIONS_VERSION &&
+                     l->unit == CUSTSCORE_UNIT_MONTH && l->window == 12.0 &&
+                     l->lapse_after == 12.0 && l->new_max_repeats == 1 &&
+                     l->overdue_factor == 2.0 && l->trend_tolerance == 0.2;
+    bool clv = c->version == CUSTSCORE_CLV_OPTIONS_VERSION &&
+               (c->horizon == 12.0 || c->horizon == 0) && c->horizon_unit == CUSTSCORE_UNIT_MONTH &&
+               c->discount_rate == 0.10 && c->margin == 0 && !c->purchase_model &&
+               (!c->spend_model || strcmp(c->spend_model, "gg") == 0);
+    bool score = o->version == CUSTSCORE_SCORE_OPTIONS_VERSION && isnan(o->current_value_split) &&
+                 isnan(o->future_value_split) && isnan(o->satisfaction_split) &&
+                 isnan(o->loyalty_split) && o->band_medium == 0 && o->band_high == 0 &&
+                 !o->survey_model;
+    return value && rfm_default && tiers && lifecycle && clv && score;
+}
+
 /* Check the options and fill the defaults. */
 static int cs_report_options(custscore *db, const custscore_report_options *options,
                              custscore_report_options *o)
@@ -554,8 +349,10 @@ static int cs_report_options(custscore *db, const custscore_report_options *opti
         o->top = 20;
     if (o->top < 1 || o->top > 10000)
         return cs_error(db, CUSTSCORE_EINVAL, "report options: top: %d: must be 1..10000", o->top);
-    if (o->csi_bootstrap < 0 || o->csi_bootstrap > 10000)
-        return cs_error(db, CUSTSCORE_EINVAL, "report options: csi_bootstrap: %d: must be 0..10000",
+    if ((o->csi_bootstrap < 0 && o->csi_bootstrap != CS_REPORT_DRAWS_AUTO) ||
+        o->csi_bootstrap > 10000)
+        return cs_error(db, CUSTSCORE_EINVAL,
+                        "report options: csi_bootstrap: %d: must be 0..10000, or -1 for automatic",
                         o->csi_bootstrap);
     if (o->max_points == 0)
         o->max_points = 1500;
@@ -615,11 +412,74 @@ static int cs_report_collect(cs_report *r)
     custscore_score_options so = o->score;
     so.survey_model = r->survey_model[0] ? r->survey_model : NULL;
 
-    int rc = custscore_score_all(db, r->as_of, &so, cs_report_row, r, &r->info);
-    if (rc == CUSTSCORE_ENOMEM && custscore_errcode(db) == 0)
-        rc = cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
+    /* Whether the scores may come from a saved snapshot: when the report
+     * scores as `custscore score` does by default (and with the survey
+     * model it used, the latest). The loyalty of the loyalty quadrant is
+     * then derived from the orders pass, unless the purchase model counts
+     * zero-revenue orders as purchases (the pass counts positive ones). */
+    char latest[sizeof r->survey_model] = "";
+    cs_report_latest_survey(db, latest, sizeof latest);
+    bool default_scoring = cs_report_default_scoring(&o->score);
+    bool snapshot_candidate = default_scoring && strcmp(r->survey_model, latest) == 0;
+    if (snapshot_candidate) {
+        custscore_fit_info pm;
+        int mrc = custscore_model_load(db, NULL, &pm);
+        if (mrc == CUSTSCORE_ENOMEM)
+            return mrc;
+        cs_clear_error(db);
+        r->totals.list_buyers = mrc != 0 || pm.zero != CUSTSCORE_ZERO_REVENUE_PURCHASE;
+    }
+
+    /* One pass over the orders: the cohorts, and the revenue and cost of
+     * the profit window (also the check that a snapshot still matches). */
+    double window_days = vo->profit_window * custscore_unit_days(vo->profit_window_unit);
+    r->totals.window_days = vo->profit_window > 0 && window_days >= 0.5 && window_days <= 1e6
+                                ? (int64_t)llround(window_days)
+                                : 0;
+    int rc = cs_retention_scan(db, r->as_of, NULL, &r->totals, &r->retention);
     if (rc)
         return rc;
+    if (r->retention->n_cohorts == 0)
+        snprintf(r->retention_note, sizeof r->retention_note,
+                 "No purchases on or before %s, so there are no cohorts yet. Import orders with "
+                 "`custscore import orders FILE`.",
+                 r->as_of_text);
+    r->revenue = r->totals.revenue;
+    r->cost = r->totals.cost;
+
+    /* The scores: from the snapshot saved for the as-of date when the
+     * report scores as `custscore score` does by default (and with the
+     * survey model it used, the latest), else computed now. */
+    bool used = false;
+    if (snapshot_candidate) {
+        rc = cs_report_from_snapshot(r, &used);
+        if (rc)
+            return rc;
+    } else if (!default_scoring) {
+        snprintf(r->source_note, sizeof r->source_note,
+                 "Customer scores were computed now with this report's scoring options (a saved "
+                 "snapshot is used only with the default options).");
+    } else {
+        snprintf(r->source_note, sizeof r->source_note,
+                 "Customer scores were computed now with survey model '%s' (a saved snapshot "
+                 "uses the latest one).",
+                 r->survey_model);
+    }
+    if (!used) {
+        rc = custscore_score_all(db, r->as_of, &so, cs_report_row, r, &r->info);
+        if (rc == CUSTSCORE_ENOMEM && custscore_errcode(db) == 0)
+            rc = cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
+        if (rc == 0)
+            rc = cs_report_changes(r);
+        if (rc)
+            return rc;
+        if (!r->source_note[0])
+            snprintf(r->source_note, sizeof r->source_note,
+                     "Customer scores were computed now: no snapshot is saved for %s. The "
+                     "nightly `custscore score --as-of %s` before the report saves one, and the "
+                     "report then reads it instead of scoring every customer again.",
+                     r->as_of_text, r->as_of_text);
+    }
     r->top_by_probability = !r->info.has_clv;
 
     /* Band thresholds in effect, for the labels. */
@@ -655,19 +515,7 @@ static int cs_report_collect(cs_report *r)
         cs_clear_error(db);
     }
 
-    rc = custscore_retention_compute(db, r->as_of, NULL, &r->retention);
-    if (rc)
-        return rc;
-    if (r->retention->n_cohorts == 0)
-        snprintf(r->retention_note, sizeof r->retention_note,
-                 "No purchases on or before %s, so there are no cohorts yet. Import orders with "
-                 "`custscore import orders FILE`.",
-                 r->as_of_text);
-
-    rc = cs_report_csi(r);
-    if (rc == 0)
-        rc = cs_report_changes(r);
-    return rc;
+    return cs_report_csi(r);
 }
 
 /* Write @b to @path through a temporary file renamed into place. */
@@ -732,16 +580,16 @@ int custscore_report_html(custscore *db, int64_t as_of, const custscore_report_o
     cs_clear_error(db);
     if (!path || !*path)
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_report_html: no output path");
-    if (as_of < CUSTSCORE_TIME_MIN || as_of > CUSTSCORE_TIME_MAX)
-        return cs_error(db, CUSTSCORE_EINVAL, "custscore_report_html: as-of time %lld out of range",
-                        (long long)as_of);
+    int rc = cs_check_as_of(db, as_of, "custscore_report_html: as-of time");
+    if (rc)
+        return rc;
     cs_report *r = cs_calloc(1, sizeof *r);
     if (!r)
         return cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
     r->db = db;
     r->as_of = as_of;
     r->generated_at = (int64_t)time(NULL);
-    int rc = cs_report_options(db, options, &r->opt);
+    rc = cs_report_options(db, options, &r->opt);
     if (rc == 0) {
         r->title = r->opt.title && *r->opt.title ? r->opt.title : "Customer report";
         rc = cs_report_collect(r);

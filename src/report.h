@@ -1,6 +1,9 @@
 /*
- * report.h: private to report.c (gathering the figures) and report_html.c
- * (writing them as HTML). Nothing here leaves src/.
+ * report.h: private to report.c (gathering the figures),
+ * report_snapshot.c and report_changes.c (the figures from saved
+ * snapshots), report_html.c, report_value.c and report_loyalty.c (writing
+ * them as HTML) and retention.c (the report's pass over the orders).
+ * Nothing here leaves src/.
  */
 #ifndef CUSTSCORE_REPORT_H
 #define CUSTSCORE_REPORT_H
@@ -9,6 +12,27 @@
 
 #define CS_REPORT_NOTE 512
 #define CS_REPORT_WHALE_POINTS 101
+
+/* retention.c: the report's one pass over the orders. Totals of the orders
+ * up to the as-of day, for the headline figures and to check that a saved
+ * snapshot still matches the store. */
+typedef struct cs_order_totals {
+    int64_t window_days;  /* in: the profit window in days; 0: the whole history */
+    double revenue, cost; /* orders in the window (returns included; unknown cost 0) */
+    bool any_cost;        /* some order up to the as-of day has a known cost */
+    int64_t buyers;       /* customers with an order of positive revenue */
+    /* With list_buyers: those customers by ascending store id with their
+     * purchase occasions (days with an order of positive revenue); the
+     * caller frees both arrays (cs_free). */
+    bool list_buyers;
+    int64_t *buyer_id;
+    uint32_t *buyer_occasions;
+} cs_order_totals;
+
+/* custscore_retention_compute() without the as-of check, filling @totals
+ * (when not NULL) from the same pass. */
+int cs_retention_scan(custscore *db, int64_t as_of, const custscore_retention_options *options,
+                      cs_order_totals *totals, custscore_retention **out);
 
 /* One customer of the value-at-risk table. */
 typedef struct cs_report_top {
@@ -42,7 +66,16 @@ typedef struct cs_report {
     char profit_window_text[64]; /* "12 months to 1997-09-30" or "all time" */
     char horizon_text[64];       /* "12 months" */
 
-    /* custscore_score_all() */
+    /* Where the customer scores come from: the saved snapshot of the as-of
+     * date (report_snapshot.c) or custscore_score_all(); a sentence for
+     * the page. */
+    bool from_snapshot;
+    int64_t snapshot_scored_at;
+    char source_note[CS_REPORT_NOTE * 2];
+    /* The pass over the orders (retention.c). */
+    cs_order_totals totals;
+
+    /* custscore_score_all(), or the same figures from the snapshot */
     custscore_score_info info;
     int64_t buyers;
     double revenue, cost;
@@ -80,6 +113,7 @@ typedef struct cs_report {
     /* Satisfaction index. */
     char survey_model[CUSTSCORE_MAX_KEY + 1];
     custscore_csi_result *csi;
+    int csi_draws; /* bootstrap resamples used (0: no interval) */
     char csi_note[CS_REPORT_NOTE];
 
     /* Churn model card. */
@@ -99,6 +133,40 @@ typedef struct cs_report {
     custscore_retention *retention;
     char retention_note[CS_REPORT_NOTE];
 } cs_report;
+
+/* report_snapshot.c: the scores from the snapshot saved for the as-of date
+ * when there is one and it still matches the store (*used then true, and
+ * the changes are read in the same pass); otherwise nothing is kept and
+ * r->source_note says why. */
+int cs_report_from_snapshot(cs_report *r, bool *used);
+/* report_changes.c: the changes between the two latest snapshots at or
+ * before the as-of date (when the scores did not come from a snapshot). */
+int cs_report_changes(cs_report *r);
+/* The note of the changes section with fewer than two snapshots. */
+void cs_report_changes_missing(cs_report *r, int n_snapshots);
+/* Tier moves by size, largest first. */
+void cs_report_sort_moves(cs_report *r);
+void cs_report_change_clear(cs_report_change *c);
+/* One customer who moved, as the snapshot columns give it. */
+typedef struct cs_moved {
+    int64_t customer_id;
+    const char *tier_before, *tier_after, *band_before, *band_after;
+    const char *segment_before, *segment_after;
+    double value_at_stake;
+} cs_moved;
+/* Count one customer who moved and keep it when among the top rows; the
+ * key is looked up with @key_st ("SELECT key FROM customer WHERE id = ?1")
+ * only for rows that may enter. */
+int cs_report_change_row(cs_report *r, const cs_moved *ch, sqlite3_stmt *key_st);
+/* The as-of time of the latest snapshot at or before @t (strictly before
+ * when @strict); *found false when there is none. */
+int cs_snapshot_before(custscore *db, int64_t t, bool strict, bool *found, int64_t *out);
+/* Index of tier @name among the options' tiers, or -1. */
+int cs_report_tier_index(const cs_report *r, const char *name);
+/* A text column, "" for NULL. */
+const char *cs_col_str(sqlite3_stmt *st, int col);
+/* report.c */
+void cs_report_top_clear(cs_report_top *t);
 
 /* report_html.c: the whole document into @b. */
 void cs_report_render(const cs_report *r, cs_buf *b);

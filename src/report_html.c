@@ -297,8 +297,10 @@ static void cs_rp_kpis(const cs_report *r, cs_buf *b)
         snprintf(v, sizeof v, "%.1f", e->index);
         cs_rp_int(a, sizeof a, (int64_t)e->n);
         if (isfinite(e->index_low) && isfinite(e->index_high))
-            snprintf(s, sizeof s, "0–100; 95%% interval %.1f–%.1f; %s respondents, model %s",
-                     e->index_low, e->index_high, a, r->survey_model);
+            snprintf(s, sizeof s,
+                     "0–100; 95%% interval %.1f–%.1f (%d bootstrap resamples); %s respondents, "
+                     "model %s",
+                     e->index_low, e->index_high, r->csi_draws, a, r->survey_model);
         else
             snprintf(s, sizeof s, "0–100; %s respondents, model %s", a, r->survey_model);
         cs_rp_kpi(b, "Satisfaction index", v, s, false);
@@ -326,6 +328,14 @@ static void cs_rp_kpis(const cs_report *r, cs_buf *b)
         cs_rp_kpi(b, "Churn model AUC", "—", "no churn model: `custscore churn train`", true);
     }
     cs_buf_puts(b, "</div>\n");
+    /* Where the customer scores come from: the saved snapshot of the date,
+     * or computed now (and why). */
+    if (r->source_note[0]) {
+        cs_buf_printf(b, "<p class=\"note\" id=\"source\" data-source=\"%s\">",
+                      r->from_snapshot ? "snapshot" : "computed");
+        cs_rp_text(b, r->source_note);
+        cs_buf_puts(b, "</p>\n");
+    }
 }
 
 /* ---------------------------------------------------------------------- */

@@ -63,7 +63,8 @@ void cs_rp_ipm(const cs_report *r, cs_buf *b)
     }
     char note[CS_REPORT_NOTE * 2], ix[96] = "";
     if (isfinite(e->index_low))
-        snprintf(ix, sizeof ix, " (95%% interval %.1f–%.1f)", e->index_low, e->index_high);
+        snprintf(ix, sizeof ix, " (95%% interval %.1f–%.1f from %d bootstrap resamples)",
+                 e->index_low, e->index_high, r->csi_draws);
     snprintf(note, sizeof note,
              "Index %.1f%s from model '%s'. Importance is each driver's total effect on "
              "satisfaction, performance its own 0–100 index; lines at the means. Improve first "

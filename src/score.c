@@ -632,7 +632,7 @@ static void cs_bind_num(sqlite3_stmt *st, int col, double v)
 static void cs_bind_str(sqlite3_stmt *st, int col, const char *s)
 {
     if (s && *s)
-        sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC); /* valid until the row is stepped */
     else
         sqlite3_bind_null(st, col);
 }
@@ -737,6 +737,8 @@ int custscore_score_all(custscore *db, int64_t as_of, const custscore_score_opti
     if (!db)
         return CUSTSCORE_EINVAL;
     cs_clear_error(db);
+    if (cs_check_as_of(db, as_of, "custscore_score_all: as-of time"))
+        return CUSTSCORE_ERANGE;
     cs_score_run r;
     memset(&r, 0, sizeof r);
     custscore_score_options defaults = CUSTSCORE_SCORE_OPTIONS_INIT;
@@ -1039,6 +1041,8 @@ int custscore_snapshot_get(custscore *db, const char *customer, int64_t as_of,
     cs_clear_error(db);
     if (!out || !customer)
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_snapshot_get: NULL argument");
+    if (cs_check_as_of(db, as_of, "custscore_snapshot_get: as-of time"))
+        return CUSTSCORE_ERANGE;
     sqlite3_finalize(db->snapshot_stmt);
     db->snapshot_stmt = NULL;
     int rc = cs_prepare(db,
@@ -1048,7 +1052,8 @@ int custscore_snapshot_get(custscore *db, const char *customer, int64_t as_of,
                         &db->snapshot_stmt);
     if (rc)
         return rc;
-    sqlite3_bind_text(db->snapshot_stmt, 1, customer, -1, SQLITE_TRANSIENT);
+    /* The caller's key is only read by the step below (no copy to fail). */
+    sqlite3_bind_text(db->snapshot_stmt, 1, customer, -1, SQLITE_STATIC);
     sqlite3_bind_int64(db->snapshot_stmt, 2, as_of);
     int src = sqlite3_step(db->snapshot_stmt);
     if (src == SQLITE_ROW) {
@@ -1106,6 +1111,9 @@ int custscore_changes(custscore *db, int64_t since, int64_t until, custscore_cha
     cs_clear_error(db);
     if (!fn)
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_changes: NULL callback");
+    if (cs_check_as_of(db, since, "custscore_changes: since") ||
+        cs_check_as_of(db, until, "custscore_changes: until"))
+        return CUSTSCORE_ERANGE;
     int64_t before_t, after_t;
     int rc = cs_snapshot_at(db, until, &after_t);
     if (rc == 0)

@@ -63,12 +63,14 @@ void cs_buf_puts(cs_buf *b, const char *s)
     cs_buf_add(b, s, strlen(s));
 }
 
+/* Numbers with '.' whatever the host's locale (cs_vsnprintf_c): the buffers
+ * hold JSON, SVG coordinates and HTML. */
 void cs_buf_printf(cs_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char small[512];
-    int n = vsnprintf(small, sizeof small, fmt, ap);
+    int n = cs_vsnprintf_c(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0) {
         b->failed = true;
@@ -81,8 +83,13 @@ void cs_buf_printf(cs_buf *b, const char *fmt, ...)
     if (!cs_buf_reserve(b, (size_t)n))
         return;
     va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    int again = cs_vsnprintf_c(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    if (again != n) {
+        b->data[b->len] = '\0';
+        b->failed = true;
+        return;
+    }
     b->len += (size_t)n;
 }
 
@@ -112,7 +119,8 @@ void cs_buf_html(cs_buf *b, const char *s)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Number formatting for labels: 1234567 -> "1.23M", 0.1234 -> "0.123". */
+/* Number formatting for labels: 1234567 -> "1.23M", 0.1234 -> "0.123"
+ * ('.' whatever the host's locale). */
 
 void cs_fmt_num(char *out, size_t size, double v)
 {
@@ -120,17 +128,17 @@ void cs_fmt_num(char *out, size_t size, double v)
     if (!isfinite(v))
         snprintf(out, size, "–");
     else if (a >= 1e9)
-        snprintf(out, size, "%.2fG", v / 1e9);
+        cs_snprintf_c(out, size, "%.2fG", v / 1e9);
     else if (a >= 1e6)
-        snprintf(out, size, "%.2fM", v / 1e6);
+        cs_snprintf_c(out, size, "%.2fM", v / 1e6);
     else if (a >= 1e4)
-        snprintf(out, size, "%.1fk", v / 1e3);
+        cs_snprintf_c(out, size, "%.1fk", v / 1e3);
     else if (a >= 100 || v == floor(v))
-        snprintf(out, size, "%.0f", v);
+        cs_snprintf_c(out, size, "%.0f", v);
     else if (a >= 1)
-        snprintf(out, size, "%.2f", v);
+        cs_snprintf_c(out, size, "%.2f", v);
     else
-        snprintf(out, size, "%.3g", v);
+        cs_snprintf_c(out, size, "%.3g", v);
 }
 
 /* Nice axis ticks covering [lo, hi]. */
@@ -489,12 +497,19 @@ void cs_svg_quadrant(cs_buf *b, const cs_chart_quadrant *c)
                   CS_MT, sx, a.h - CS_MB);
     cs_buf_printf(b, "<line class=\"split\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
                   CS_ML, sy, a.w - CS_MR, sy);
-    /* Points (at most c->max_points, evenly thinned, so the file stays small). */
-    size_t step = c->max_points > 0 && c->n > c->max_points ? c->n / c->max_points + 1 : 1;
+    /* Points (at most c->max_points, evenly thinned, so the file stays small;
+     * thinned among the points that can be drawn, so that a chart of a few
+     * of many customers, as the loyalty quadrant's respondents, keeps its
+     * share of points). */
+    size_t drawable = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (isfinite(c->x[i]) && isfinite(c->y[i]))
+            drawable++;
+    size_t step = c->max_points > 0 && drawable > c->max_points ? drawable / c->max_points + 1 : 1;
     if (c->point_label)
         step = 1;
-    for (size_t i = 0; i < c->n; i += step) {
-        if (!isfinite(c->x[i]) || !isfinite(c->y[i]))
+    for (size_t i = 0, seen = 0; i < c->n; i++) {
+        if (!isfinite(c->x[i]) || !isfinite(c->y[i]) || seen++ % step != 0)
             continue;
         double px = cs_px(&a, cs_qv(c, c->x[i])), py = cs_py(&a, cs_qv(c, c->y[i]));
         if (!c->point_label) {

@@ -377,7 +377,8 @@ static void cs_put_text(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* A number with up to 15 significant digits; NaN is an empty field. */
+/* A number with up to 15 significant digits and '.' whatever the host's
+ * locale (a decimal comma would split the field); NaN is an empty field. */
 static void cs_put_number(FILE *f, double v)
 {
     fputc(',', f);
@@ -385,7 +386,11 @@ static void cs_put_number(FILE *f, double v)
         return;
     if (v == 0.0)
         v = 0.0; /* no "-0" */
-    fprintf(f, "%.15g", v);
+    char buf[40];
+    if (cs_snprintf_c(buf, sizeof buf, "%.15g", v) > 0)
+        fputs(buf, f);
+    else /* no C locale (out of memory): the host's rather than nothing */
+        fprintf(f, "%.15g", v);
 }
 
 static void cs_put_row(FILE *f, const custscore_value *v)

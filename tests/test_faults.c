@@ -926,39 +926,6 @@ static void remove_store(const char *path)
 
 typedef void (*scenario_fn)(const char *path, scenario_result *res);
 
-/* Open findings in model modules (docs/reliability.md, "Open findings"): an
- * allocation failure that surfaces as another code. Matched by code and a
- * piece of the message, counted and printed instead of failing, so the
- * suite stays usable; delete the entry when the module is fixed. */
-typedef struct known_finding {
-    fault_kind kind;
-    int rc;
-    const char *message;
-    const char *where;
-    long seen;
-} known_finding;
-
-static known_finding known_findings[] = {
-    {FAULT_SQLITE, CUSTSCORE_ECORRUPT, "invalid parameters",
-     "src/model_store.c custscore_model_load(): sqlite3_bind_text(SQLITE_TRANSIENT) and "
-     "sqlite3_column_text() results unchecked (NULL/NOMEM read as missing parameters)",
-     0},
-};
-
-static bool known_finding_matches(fault_kind kind, const scenario_result *res)
-{
-    for (size_t i = 0; i < sizeof known_findings / sizeof known_findings[0]; i++) {
-        known_finding *k = &known_findings[i];
-        if (k->kind == kind && k->rc == res->rc && strstr(res->msg, k->message)) {
-            if (k->seen++ == 0)
-                printf("KNOWN OPEN FINDING (not failing): %d '%s' instead of ENOMEM: %s\n", res->rc,
-                       res->msg, k->where);
-            return true;
-        }
-    }
-    return false;
-}
-
 static void prepare(const char *path, const char *pristine)
 {
     remove_store(path);
@@ -995,7 +962,7 @@ static long sweep(fault_kind kind, scenario_fn run, const char *path, const char
         injected++;
         /* A failure the library absorbed (a retry, an optional cache) is
          * fine; one that surfaces must be ENOMEM with a message. */
-        if (res.failed_step && !(res.rc != CUSTSCORE_ENOMEM && known_finding_matches(kind, &res))) {
+        if (res.failed_step) {
             ck_assert_msg(res.rc == CUSTSCORE_ENOMEM,
                           "allocation %ld: step %d returned %d (%s), not ENOMEM", n,
                           res.failed_step, res.rc, res.msg);
@@ -1085,10 +1052,6 @@ START_TEST(test_enomem_sqlite)
     printf("SQLite allocation failures injected (fit, score, churn): %ld of %ld allocations\n",
            model_injected, model_total);
     ck_assert_int_ge(model_injected, 5);
-    for (size_t i = 0; i < sizeof known_findings / sizeof known_findings[0]; i++)
-        if (known_findings[i].seen)
-            printf("known open finding seen %ld times: %s\n", known_findings[i].seen,
-                   known_findings[i].where);
     sq_remove();
     free(pristine);
     free(path);

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +334,301 @@ START_TEST(test_readonly_and_replace)
 }
 END_TEST
 
+/* The page's note on where the customer scores come from. */
+static char *source_note(const char *html)
+{
+    const char *p = strstr(html, "<p class=\"note\" id=\"source\"");
+    ck_assert_ptr_nonnull(p);
+    const char *end = strstr(p, "</p>");
+    ck_assert_ptr_nonnull(end);
+    size_t len = (size_t)(end - p) + 4;
+    char *note = malloc(len + 1);
+    ck_assert_ptr_nonnull(note);
+    memcpy(note, p, len);
+    note[len] = '\0';
+    return note;
+}
+
+/* The document without the source note and the time it was generated:
+ * what must not depend on where the scores came from. */
+static char *without_source(const char *html)
+{
+    char *copy = strdup(html);
+    ck_assert_ptr_nonnull(copy);
+    char *p = strstr(copy, "<p class=\"note\" id=\"source\"");
+    ck_assert_ptr_nonnull(p);
+    char *end = strstr(p, "</p>\n");
+    ck_assert_ptr_nonnull(end);
+    memmove(p, end + 5, strlen(end + 5) + 1);
+    char *gen = strstr(copy, " · generated ");
+    ck_assert_ptr_nonnull(gen);
+    char *by = strstr(gen, " by custscore");
+    ck_assert_ptr_nonnull(by);
+    memmove(gen, by, strlen(by) + 1);
+    return copy;
+}
+
+/* "scored at TIME" of the snapshot saved for @as_of. */
+static void scored_at_text(custscore *db, int64_t as_of, char *buf, size_t size)
+{
+    custscore_snapshot_row row;
+    ck_assert_int_eq(custscore_snapshot_get(db, NASTY_KEY, as_of, &row), 0);
+    char t[32];
+    ck_assert_int_eq(custscore_format_time(row.scored_at, 0, t, sizeof t), 0);
+    snprintf(buf, size, "scored at %s", t);
+}
+
+/* The nightly job saves the snapshot of the date before the report: the
+ * report then reads the scores from it, and it is the same report as when
+ * scoring every customer afresh, headline figures, charts, top tables and
+ * changes alike (the CDNOW keys are not in store-id order, so this also
+ * checks that the snapshot's rows are put in key order). */
+START_TEST(test_snapshot_same_as_scoring)
+{
+    custscore *db = store_with_orders();
+    int64_t as_of = date("1997-09-30");
+    add_models(db, as_of);
+    custscore_report_options o = CUSTSCORE_REPORT_OPTIONS_INIT;
+    o.csi_bootstrap = 20;
+    char *from_snapshot = report(db, as_of, &o);
+    check_self_contained(from_snapshot);
+    char *note = source_note(from_snapshot);
+    ck_assert_ptr_nonnull(strstr(note, "data-source=\"snapshot\""));
+    ck_assert_ptr_nonnull(strstr(note, "snapshot saved for 1997-09-30"));
+    char scored[64];
+    scored_at_text(db, as_of, scored, sizeof scored);
+    ck_assert_msg(strstr(note, scored) != NULL, "no '%s' in %s", scored, note);
+    free(note);
+    ck_assert_ptr_nonnull(strstr(from_snapshot, "(20 bootstrap resamples)"));
+
+    /* The same scoring options given explicitly (the survey model by
+     * name): the report scores afresh, and says so. */
+    o.score.survey_model = "ecsi";
+    char *scored_now = report(db, as_of, &o);
+    note = source_note(scored_now);
+    ck_assert_ptr_nonnull(strstr(note, "data-source=\"computed\""));
+    ck_assert_ptr_nonnull(strstr(note, "scoring options"));
+    free(note);
+    char *a = without_source(from_snapshot), *b = without_source(scored_now);
+    ck_assert_ptr_nonnull(strstr(a, "data-chart=\"loyalty\""));
+    ck_assert_ptr_null(strstr(a, "chart missing"));
+    if (strcmp(a, b) != 0) {
+        size_t i = 0;
+        while (a[i] && a[i] == b[i])
+            i++;
+        ck_abort_msg("reports differ at %zu: snapshot '%.80s' vs scored '%.80s'", i,
+                     a + (i > 40 ? i - 40 : 0), b + (i > 40 ? i - 40 : 0));
+    }
+    free(a);
+    free(b);
+    free(from_snapshot);
+    free(scored_now);
+
+    /* A date without a snapshot: scored now, and the note says how to
+     * save one. */
+    o = (custscore_report_options)CUSTSCORE_REPORT_OPTIONS_INIT;
+    o.csi_bootstrap = 0;
+    char *html = report(db, date("1997-10-15"), &o);
+    note = source_note(html);
+    ck_assert_ptr_nonnull(strstr(note, "data-source=\"computed\""));
+    ck_assert_ptr_nonnull(strstr(note, "no snapshot is saved for 1997-10-15"));
+    free(note);
+    /* Its changes are those of the two latest snapshots before it. */
+    ck_assert_ptr_nonnull(strstr(html, "Between the snapshots of <b>1997-06-30</b> and "
+                                       "<b>1997-09-30</b>"));
+    free(html);
+    custscore_close(db);
+}
+END_TEST
+
+/* A snapshot the store has moved past (orders imported after it was saved)
+ * is not shown as the store's state: the report scores afresh and says
+ * which snapshot it left aside, and when that was scored. */
+START_TEST(test_snapshot_older_than_data)
+{
+    custscore *db = store_with_orders();
+    int64_t as_of = date("1997-09-30");
+    add_models(db, as_of);
+    char scored[64];
+    scored_at_text(db, as_of, scored, sizeof scored);
+    custscore_report_options o = CUSTSCORE_REPORT_OPTIONS_INIT;
+    o.csi_bootstrap = 0;
+    char *before = report(db, as_of, &o);
+    ck_assert_ptr_nonnull(strstr(before, "data-source=\"snapshot\""));
+
+    /* A late order of an existing customer, dated before the as-of date. */
+    custscore_order late = {
+        .customer = NASTY_KEY, .order_key = "late", .ts = date("1997-09-01"), .revenue = 5000};
+    ck_assert_int_eq(custscore_add_order(db, &late, NULL), 0);
+    char *html = report(db, as_of, &o);
+    check_self_contained(html);
+    char *note = source_note(html);
+    ck_assert_ptr_nonnull(strstr(note, "data-source=\"computed\""));
+    ck_assert_ptr_nonnull(strstr(note, "snapshot saved for 1997-09-30"));
+    ck_assert_ptr_nonnull(strstr(note, "orders changed since it was saved"));
+    ck_assert_msg(strstr(note, scored) != NULL, "no '%s' in %s", scored, note);
+    ck_assert_ptr_nonnull(strstr(note, "<code>custscore score --as-of 1997-09-30</code>"));
+    free(note);
+    /* The headline has the new revenue. */
+    ck_assert_str_ne(strstr(before, "id=\"headline\""), strstr(html, "id=\"headline\""));
+    free(html);
+
+    /* A new customer after the snapshot: another number of customers. */
+    custscore_order newcomer = {
+        .customer = "newcomer", .order_key = "1", .ts = date("1997-09-02"), .revenue = 10};
+    ck_assert_int_eq(custscore_add_order(db, &newcomer, NULL), 0);
+    html = report(db, as_of, &o);
+    note = source_note(html);
+    ck_assert_ptr_nonnull(strstr(note, "another number of customers"));
+    free(note);
+    free(html);
+
+    /* Scored again: the snapshot is used again. */
+    ck_assert_int_eq(custscore_score_all(db, as_of, NULL, NULL, NULL, NULL), 0);
+    html = report(db, as_of, &o);
+    ck_assert_ptr_nonnull(strstr(html, "data-source=\"snapshot\""));
+    free(html);
+    free(before);
+    custscore_close(db);
+}
+END_TEST
+
+/* A snapshot saved with other tiers than the report's: not used. */
+START_TEST(test_snapshot_other_options)
+{
+    custscore *db = store_with_orders();
+    int64_t as_of = date("1997-09-30");
+    static const char *const names[] = {"gold", "silver", "bronze", "red"};
+    custscore_score_options so = CUSTSCORE_SCORE_OPTIONS_INIT;
+    so.value.tiers.names = names;
+    so.value.tiers.n_names = 4;
+    ck_assert_int_eq(custscore_score_all(db, as_of, &so, NULL, NULL, NULL), 0);
+    char *html = report(db, as_of, NULL);
+    char *note = source_note(html);
+    ck_assert_ptr_nonnull(strstr(note, "data-source=\"computed\""));
+    ck_assert_ptr_nonnull(strstr(note, "tiers are not the tiers of this report"));
+    free(note);
+    ck_assert_ptr_nonnull(strstr(html, ">key<"));
+    free(html);
+    /* The report given those tiers scores with them (options other than
+     * the defaults: a snapshot does not say which options it used). */
+    custscore_report_options o = CUSTSCORE_REPORT_OPTIONS_INIT;
+    o.score = so;
+    html = report(db, as_of, &o);
+    ck_assert_ptr_nonnull(strstr(html, "data-source=\"computed\""));
+    ck_assert_ptr_nonnull(strstr(html, ">gold<"));
+    free(html);
+    custscore_close(db);
+}
+END_TEST
+
+/* The report from the snapshot and the report scoring afresh (forced by
+ * naming the survey model) must be the same document but for the source
+ * note and the generation time. */
+static void assert_same_reports(custscore *db, int64_t as_of)
+{
+    custscore_report_options o = CUSTSCORE_REPORT_OPTIONS_INIT;
+    o.csi_bootstrap = 10;
+    char *from_snapshot = report(db, as_of, &o);
+    ck_assert_ptr_nonnull(strstr(from_snapshot, "data-source=\"snapshot\""));
+    o.score.survey_model = "ecsi";
+    char *scored_now = report(db, as_of, &o);
+    ck_assert_ptr_nonnull(strstr(scored_now, "data-source=\"computed\""));
+    char *a = without_source(from_snapshot), *b = without_source(scored_now);
+    ck_assert_ptr_null(strstr(a, "chart missing"));
+    if (strcmp(a, b) != 0) {
+        size_t i = 0;
+        while (a[i] && a[i] == b[i])
+            i++;
+        ck_abort_msg("reports differ at %zu: snapshot '%.80s' vs scored '%.80s'", i,
+                     a + (i > 40 ? i - 40 : 0), b + (i > 40 ? i - 40 : 0));
+    }
+    free(a);
+    free(b);
+    free(from_snapshot);
+    free(scored_now);
+}
+
+/* Store ids in another order than the keys and far apart (a store filled
+ * by an ERP with its own ids), and a purchase model that counts
+ * zero-revenue orders as purchases (the loyalty then comes from the
+ * snapshot's JSON): the report from the snapshot is still the same. */
+START_TEST(test_snapshot_sparse_ids)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "store.db");
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, CUSTSCORE_OPEN_CREATE, &db), 0);
+    sqlite3 *sql = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(sql, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (int k = 1; k <= 2357; k++) {
+        char stmt[128];
+        /* A permutation of 1..2357 (7919 is prime), times 2^40. */
+        long long id = ((long long)(k * 7919 % 2357) + 1) << 40;
+        snprintf(stmt, sizeof stmt, "INSERT INTO customer(id, key) VALUES (%lld, '%04d')", id, k);
+        ck_assert_int_eq(sqlite3_exec(sql, stmt, NULL, NULL, NULL), SQLITE_OK);
+    }
+    ck_assert_int_eq(sqlite3_exec(sql, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(sql);
+    char *cdnow = tu_data_path("../../data/cdnow_sample.txt");
+    custscore_import_options opt = CUSTSCORE_IMPORT_OPTIONS_INIT;
+    opt.whitespace = 1;
+    opt.no_header = 1;
+    opt.map = "customer=2,ts=3,revenue=5";
+    ck_assert_int_eq(custscore_import_csv(db, CUSTSCORE_KIND_ORDERS, cdnow, &opt, NULL), 0);
+    free(cdnow);
+    /* Zero-revenue orders (free replacements) on days of their own for
+     * the first survey respondents. */
+    ck_assert_int_eq(custscore_begin(db), 0);
+    for (int k = 8; k < 400; k += 7) {
+        char key[16];
+        snprintf(key, sizeof key, "%04d", k);
+        custscore_order o = {.customer = key,
+                             .order_key = "free",
+                             .ts = date("1997-08-15") + (int64_t)(k % 20) * 86400,
+                             .revenue = 0};
+        ck_assert_int_eq(custscore_add_order(db, &o, NULL), 0);
+    }
+    ck_assert_int_eq(custscore_commit(db), 0);
+    int64_t as_of = date("1997-09-30");
+    add_models(db, as_of);
+    assert_same_reports(db, as_of);
+
+    /* The purchase model counting zero-revenue orders as purchases. */
+    custscore_fit_options fo = CUSTSCORE_FIT_OPTIONS_INIT;
+    fo.zero = CUSTSCORE_ZERO_REVENUE_PURCHASE;
+    ck_assert_int_eq(custscore_fit(db, as_of, &fo, NULL), 0);
+    ck_assert_int_eq(custscore_score_all(db, as_of, NULL, NULL, NULL, NULL), 0);
+    assert_same_reports(db, as_of);
+    custscore_close(db);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+/* The bootstrap of the satisfaction index: automatic (-1) or as given; the
+ * page says how many resamples were drawn. */
+START_TEST(test_bootstrap_draws)
+{
+    custscore *db = store_with_orders();
+    int64_t as_of = date("1997-09-30");
+    add_models(db, as_of);
+    custscore_report_options o = CUSTSCORE_REPORT_OPTIONS_INIT;
+    o.csi_bootstrap = -1; /* few respondents: 200 */
+    char *html = report(db, as_of, &o);
+    ck_assert_ptr_nonnull(strstr(html, "(200 bootstrap resamples)"));
+    free(html);
+    o.csi_bootstrap = -2;
+    ck_assert_int_eq(custscore_report_html(db, as_of, &o, "x.html"), CUSTSCORE_EINVAL);
+    ck_assert_int_eq(custscore_report_html(db, CUSTSCORE_TIME_MAX + 1, NULL, "x.html"),
+                     CUSTSCORE_ERANGE);
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "custscore_report_html: as-of time"));
+    custscore_close(db);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -343,6 +639,11 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_empty_store);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_readonly_and_replace);
+    tcase_add_test(tc, test_snapshot_same_as_scoring);
+    tcase_add_test(tc, test_snapshot_older_than_data);
+    tcase_add_test(tc, test_snapshot_other_options);
+    tcase_add_test(tc, test_snapshot_sparse_ids);
+    tcase_add_test(tc, test_bootstrap_draws);
     suite_add_tcase(s, tc);
     return s;
 }

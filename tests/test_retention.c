@@ -3,7 +3,11 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int64_t date(const char *s)
 {
@@ -106,12 +110,155 @@ START_TEST(test_empty_store)
 }
 END_TEST
 
+/* The same orders give the same indicators whatever order they were
+ * imported in and whatever the customers' store ids: grouped by customer
+ * and date (nothing to sort), by date across customers (grouped in
+ * memory), and with sparse ids far apart (sorted instead of counted). */
+static void add_orders(custscore *db, const int *perm, int n_orders)
+{
+    ck_assert_int_eq(custscore_begin(db), 0);
+    for (int j = 0; j < n_orders; j++) {
+        int k = perm[j], c = k / 12, o = k % 12;
+        char cust[16], key[16];
+        snprintf(cust, sizeof cust, "c%03d", c);
+        snprintf(key, sizeof key, "%d", o);
+        /* Customer c starts in month c % 9 of 2023 and buys every
+         * 17 + c % 23 days, twice on some days, with a return now and then. */
+        int64_t day = (c % 9) * 31 + o * (17 + c % 23) - (o % 5 == 4 ? 17 + c % 23 : 0);
+        double revenue = o % 7 == 6 ? -5.0 : 10.0 + (double)((c * 7 + o * 3) % 40);
+        custscore_order ord = {.customer = cust,
+                               .order_key = key,
+                               .ts = date("2023-01-01") + day * 86400 + (o % 3) * 3600,
+                               .revenue = revenue};
+        ck_assert_int_eq(custscore_add_order(db, &ord, NULL), 0);
+    }
+    ck_assert_int_eq(custscore_commit(db), 0);
+}
+
+/* Equal within @tol, or both NaN. */
+static void same_num(double x, double y, double tol)
+{
+    if (isnan(x) || isnan(y))
+        ck_assert_msg(isnan(x) && isnan(y), "%g vs %g", x, y);
+    else
+        ck_assert_double_eq_tol(x, y, tol);
+}
+
+static void same_retention(const custscore_retention *a, const custscore_retention *b)
+{
+    ck_assert_uint_eq(a->n_cohorts, b->n_cohorts);
+    ck_assert_uint_eq(a->n_periods, b->n_periods);
+    same_num(a->repeat_rate, b->repeat_rate, 1e-12);
+    same_num(a->mean_interpurchase_days, b->mean_interpurchase_days, 1e-9);
+    for (size_t i = 0; i < a->n_cohorts; i++) {
+        const custscore_cohort *x = &a->cohorts[i], *y = &b->cohorts[i];
+        ck_assert_int_eq(x->start, y->start);
+        ck_assert_int_eq(x->customers, y->customers);
+        same_num(x->repeat_rate, y->repeat_rate, 1e-12);
+        same_num(x->mean_interpurchase_days, y->mean_interpurchase_days, 1e-9);
+        same_num(x->repeat_revenue_share, y->repeat_revenue_share, 1e-12);
+        ck_assert_uint_eq(x->n_periods, y->n_periods);
+        for (size_t k = 0; k < x->n_periods; k++)
+            same_num(x->retention[k], y->retention[k], 1e-12);
+    }
+    for (size_t i = 0; i < a->n_periods; i++) {
+        const custscore_period_stats *x = &a->periods[i], *y = &b->periods[i];
+        ck_assert_int_eq(x->start, y->start);
+        ck_assert_int_eq(x->active, y->active);
+        ck_assert_int_eq(x->new_customers, y->new_customers);
+        same_num(x->revenue, y->revenue, 1e-9);
+        same_num(x->repeat_revenue_share, y->repeat_revenue_share, 1e-12);
+        same_num(x->retention_rate, y->retention_rate, 1e-12);
+    }
+}
+
+START_TEST(test_import_order_and_ids)
+{
+    enum { CUSTOMERS = 60, PER = 12, N = CUSTOMERS * PER };
+    static int grouped[N], by_date[N];
+    for (int k = 0; k < N; k++)
+        grouped[k] = by_date[k] = k;
+    /* By date: a fixed pseudo-random shuffle stands for an ERP export
+     * sorted by date (customers interleaved, days out of order). */
+    uint64_t seed = 7;
+    for (int k = N - 1; k > 0; k--) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        int j = (int)((seed >> 33) % (uint64_t)(k + 1));
+        int t = by_date[k];
+        by_date[k] = by_date[j];
+        by_date[j] = t;
+    }
+    custscore *ref = NULL, *shuffled = NULL, *sparse = NULL;
+    ck_assert_int_eq(custscore_open(NULL, 0, &ref), 0);
+    add_orders(ref, grouped, N);
+    ck_assert_int_eq(custscore_open(NULL, 0, &shuffled), 0);
+    add_orders(shuffled, by_date, N);
+    /* Sparse ids: customers created by SQL with ids 2^40 apart, in reverse
+     * key order, before their orders come. */
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "sparse.db");
+    ck_assert_int_eq(custscore_open(path, CUSTSCORE_OPEN_CREATE, &sparse), 0);
+    sqlite3 *sql = NULL;
+    ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+    for (int c = 0; c < CUSTOMERS; c++) {
+        char stmt[128];
+        snprintf(stmt, sizeof stmt, "INSERT INTO customer(id, key) VALUES (%lld, 'c%03d')",
+                 (long long)(CUSTOMERS - c) * (INT64_C(1) << 40) -
+                     INT64_C(1) * (c % 2 ? 1 : -1) * (INT64_C(1) << 50),
+                 c);
+        ck_assert_int_eq(sqlite3_exec(sql, stmt, NULL, NULL, NULL), SQLITE_OK);
+    }
+    sqlite3_close(sql);
+    add_orders(sparse, by_date, N);
+
+    const custscore_unit units[] = {CUSTSCORE_UNIT_MONTH, CUSTSCORE_UNIT_WEEK, CUSTSCORE_UNIT_DAY};
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        custscore_retention_options o = CUSTSCORE_RETENTION_OPTIONS_INIT;
+        o.period = units[u];
+        o.max_periods = 1000;
+        custscore_retention *a = NULL, *b = NULL, *c = NULL;
+        ck_assert_int_eq(custscore_retention_compute(ref, date("2024-06-30"), &o, &a), 0);
+        ck_assert_int_eq(custscore_retention_compute(shuffled, date("2024-06-30"), &o, &b), 0);
+        ck_assert_int_eq(custscore_retention_compute(sparse, date("2024-06-30"), &o, &c), 0);
+        ck_assert_uint_gt(a->n_cohorts, 1);
+        same_retention(a, b);
+        same_retention(a, c);
+        custscore_retention_free(a);
+        custscore_retention_free(b);
+        custscore_retention_free(c);
+    }
+    custscore_close(ref);
+    custscore_close(shuffled);
+    custscore_close(sparse);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_as_of_range)
+{
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(NULL, 0, &db), 0);
+    custscore_retention *r = NULL;
+    ck_assert_int_eq(custscore_retention_compute(db, CUSTSCORE_TIME_MAX + 1, NULL, &r),
+                     CUSTSCORE_ERANGE);
+    ck_assert_ptr_null(r);
+    ck_assert_ptr_nonnull(strstr(custscore_errmsg(db), "custscore_retention_compute: as-of time"));
+    ck_assert_int_eq(custscore_retention_compute(db, CUSTSCORE_TIME_MIN, NULL, &r), 0);
+    custscore_retention_free(r);
+    custscore_close(db);
+}
+END_TEST
+
 static Suite *retention_suite(void)
 {
     Suite *s = suite_create("retention");
     TCase *tc = tcase_create("retention");
     tcase_add_test(tc, test_monthly_cohorts);
     tcase_add_test(tc, test_empty_store);
+    tcase_add_test(tc, test_import_order_and_ids);
+    tcase_add_test(tc, test_as_of_range);
     suite_add_tcase(s, tc);
     return s;
 }

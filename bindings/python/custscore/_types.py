@@ -618,7 +618,7 @@ class ReportOptions(Structure):
     _fields_ = [("version", c_uint), ("score", ScoreOptions), ("title", c_char_p), ("top", c_int),
                 ("survey_model", c_char_p), ("csi_bootstrap", c_int), ("seed", c_uint64),
                 ("max_points", c_size_t)]
-    _defaults_ = {"version": REPORT_OPTIONS_VERSION, "top": 20, "csi_bootstrap": 200, "seed": 1,
+    _defaults_ = {"version": REPORT_OPTIONS_VERSION, "top": 20, "csi_bootstrap": -1, "seed": 1,
                   "max_points": 1500}
 
 

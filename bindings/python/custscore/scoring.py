@@ -215,7 +215,7 @@ def store_score_all(store, as_of, rows=True, **options):
 
 
 def store_report_html(store, path, as_of, title=None, top=20, survey_model=None,
-                      csi_bootstrap=200, seed=1, max_points=1500, **score_args):
+                      csi_bootstrap=-1, seed=1, max_points=1500, **score_args):
     score, keep = score_options(**score_args)
     opt = _ffi.ReportOptions()
     opt.score = score

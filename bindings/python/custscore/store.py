@@ -687,7 +687,7 @@ class Store:
         return _scoring().store_changes(self, since, until)
 
     def report_html(self, path, as_of, title=None, top=20, survey_model=None,
-                    csi_bootstrap=200, seed=1, max_points=1500, **score_options) -> None:
+                    csi_bootstrap=-1, seed=1, max_points=1500, **score_options) -> None:
         """Write the self-contained HTML report for managers (inline CSS and
         SVG, no scripts) as of a date to @p path ("-": standard output),
         atomically. Reads the store only. Parts that cannot be computed

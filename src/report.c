@@ -373,15 +373,15 @@ static int cs_report_collect(cs_report *r)
     custscore_format_time(r->as_of, 1, r->as_of_text, sizeof r->as_of_text);
     const custscore_value_options *vo = &o->score.value;
     if (vo->profit_window > 0)
-        snprintf(r->profit_window_text, sizeof r->profit_window_text, "%g %s to %s",
-                 vo->profit_window, cs_unit_words(vo->profit_window_unit, vo->profit_window),
-                 r->as_of_text);
+        cs_snprintf_c(r->profit_window_text, sizeof r->profit_window_text, "%g %s to %s",
+                      vo->profit_window, cs_unit_words(vo->profit_window_unit, vo->profit_window),
+                      r->as_of_text);
     else
         snprintf(r->profit_window_text, sizeof r->profit_window_text, "all time to %s",
                  r->as_of_text);
     double horizon = o->score.clv.horizon > 0 ? o->score.clv.horizon : 12;
-    snprintf(r->horizon_text, sizeof r->horizon_text, "%g %s", horizon,
-             cs_unit_words(o->score.clv.horizon_unit, horizon));
+    cs_snprintf_c(r->horizon_text, sizeof r->horizon_text, "%g %s", horizon,
+                  cs_unit_words(o->score.clv.horizon_unit, horizon));
 
     /* Tiers and segment rules of the options in effect. */
     int n_tiers = custscore_tier_count(&vo->tiers);

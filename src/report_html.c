@@ -106,15 +106,15 @@ void cs_rp_money(char *out, size_t size, double v)
     if (!isfinite(v))
         snprintf(out, size, "–");
     else if (a >= 1e9)
-        snprintf(out, size, "%.2fG", v / 1e9);
+        cs_snprintf_c(out, size, "%.2fG", v / 1e9);
     else if (a >= 1e7)
-        snprintf(out, size, "%.1fM", v / 1e6);
+        cs_snprintf_c(out, size, "%.1fM", v / 1e6);
     else if (a >= 1e6)
-        snprintf(out, size, "%.2fM", v / 1e6);
+        cs_snprintf_c(out, size, "%.2fM", v / 1e6);
     else if (a >= 1000)
         cs_rp_int(out, size, (int64_t)llround(v));
     else
-        snprintf(out, size, "%.2f", v);
+        cs_snprintf_c(out, size, "%.2f", v);
 }
 
 /* A share 0..1 as a percentage: "38%", "4.2%", "0.3%". */
@@ -124,9 +124,9 @@ void cs_rp_pct(char *out, size_t size, double share)
     if (!isfinite(p))
         snprintf(out, size, "–");
     else if (fabs(p) >= 10 || p == 0)
-        snprintf(out, size, "%.0f%%", p);
+        cs_snprintf_c(out, size, "%.0f%%", p);
     else
-        snprintf(out, size, "%.1f%%", p);
+        cs_snprintf_c(out, size, "%.1f%%", p);
 }
 
 void cs_rp_date(char *out, size_t size, int64_t t)
@@ -275,8 +275,9 @@ static void cs_rp_kpis(const cs_report *r, cs_buf *b)
     cs_rp_kpi(b, "Profit", v, s, false);
     if (in->has_clv) {
         cs_rp_money(v, sizeof v, in->total_clv);
-        snprintf(s, sizeof s, "expected margin, next %s, discounted %g%%/year", r->horizon_text,
-                 (r->opt.score.clv.discount_rate > 0 ? r->opt.score.clv.discount_rate : 0) * 100);
+        cs_snprintf_c(
+            s, sizeof s, "expected margin, next %s, discounted %g%%/year", r->horizon_text,
+            (r->opt.score.clv.discount_rate > 0 ? r->opt.score.clv.discount_rate : 0) * 100);
         cs_rp_kpi(b, "Total lifetime value", v, s, false);
     } else {
         cs_rp_kpi(b, "Total lifetime value", "—", "no model: `custscore fit`", true);
@@ -294,13 +295,14 @@ static void cs_rp_kpis(const cs_report *r, cs_buf *b)
     }
     const custscore_csi_estimate *e = r->csi ? &r->csi->overall : NULL;
     if (e && isfinite(e->index)) {
-        snprintf(v, sizeof v, "%.1f", e->index);
+        cs_snprintf_c(v, sizeof v, "%.1f", e->index);
         cs_rp_int(a, sizeof a, (int64_t)e->n);
         if (isfinite(e->index_low) && isfinite(e->index_high))
-            snprintf(s, sizeof s,
-                     "0–100; 95%% interval %.1f–%.1f (%d bootstrap resamples); %s respondents, "
-                     "model %s",
-                     e->index_low, e->index_high, r->csi_draws, a, r->survey_model);
+            cs_snprintf_c(
+                s, sizeof s,
+                "0–100; 95%% interval %.1f–%.1f (%d bootstrap resamples); %s respondents, "
+                "model %s",
+                e->index_low, e->index_high, r->csi_draws, a, r->survey_model);
         else
             snprintf(s, sizeof s, "0–100; %s respondents, model %s", a, r->survey_model);
         cs_rp_kpi(b, "Satisfaction index", v, s, false);
@@ -308,17 +310,17 @@ static void cs_rp_kpis(const cs_report *r, cs_buf *b)
         cs_rp_kpi(b, "Satisfaction index", "—", "no survey model or answers", true);
     }
     if (e && e->has_nps && isfinite(e->nps.nps)) {
-        snprintf(v, sizeof v, "%+.0f", e->nps.nps);
+        cs_snprintf_c(v, sizeof v, "%+.0f", e->nps.nps);
         cs_rp_int(a, sizeof a, (int64_t)e->nps.n);
-        snprintf(s, sizeof s, "95%% interval %+.0f to %+.0f; %s answers", e->nps.low, e->nps.high,
-                 a);
+        cs_snprintf_c(s, sizeof s, "95%% interval %+.0f to %+.0f; %s answers", e->nps.low,
+                      e->nps.high, a);
         cs_rp_kpi(b, "Net Promoter Score", v, s, false);
     } else {
         cs_rp_kpi(b, "Net Promoter Score", "—",
                   e ? "no NPS item in the survey model" : "no survey data", true);
     }
     if (r->card && isfinite(r->card->auc)) {
-        snprintf(v, sizeof v, "%.2f", r->card->auc);
+        cs_snprintf_c(v, sizeof v, "%.2f", r->card->auc);
         cs_rp_date(c, sizeof c, r->card->as_of);
         snprintf(s, sizeof s, "%s, %s; trained as of %s",
                  r->card->n_holdout > 0 ? "holdout" : "training data",

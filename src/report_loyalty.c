@@ -63,13 +63,14 @@ void cs_rp_ipm(const cs_report *r, cs_buf *b)
     }
     char note[CS_REPORT_NOTE * 2], ix[96] = "";
     if (isfinite(e->index_low))
-        snprintf(ix, sizeof ix, " (95%% interval %.1f–%.1f from %d bootstrap resamples)",
-                 e->index_low, e->index_high, r->csi_draws);
-    snprintf(note, sizeof note,
-             "Index %.1f%s from model '%s'. Importance is each driver's total effect on "
-             "satisfaction, performance its own 0–100 index; lines at the means. Improve first "
-             "what is important and performs below average (bottom right).%s%s",
-             e->index, ix, r->survey_model, r->csi_note[0] ? " " : "", r->csi_note);
+        cs_snprintf_c(ix, sizeof ix, " (95%% interval %.1f–%.1f from %d bootstrap resamples)",
+                      e->index_low, e->index_high, r->csi_draws);
+    cs_snprintf_c(
+        note, sizeof note,
+        "Index %.1f%s from model '%s'. Importance is each driver's total effect on "
+        "satisfaction, performance its own 0–100 index; lines at the means. Improve first "
+        "what is important and performs below average (bottom right).%s%s",
+        e->index, ix, r->survey_model, r->csi_note[0] ? " " : "", r->csi_note);
     cs_chart_quadrant c = {
         .id = "ipm",
         .title = title,
@@ -125,12 +126,13 @@ void cs_rp_loyalty(const cs_report *r, cs_buf *b)
     const int64_t *cnt = r->info.loyalty_quadrant_count;
     char unclassified[32];
     cs_rp_int(unclassified, sizeof unclassified, cnt[CUSTSCORE_LQ_UNCLASSIFIED]);
-    snprintf(note, sizeof note,
-             "Customers with a survey answer: satisfaction (0–100) against behavioural loyalty "
-             "(repeat rate and P(alive)), split at %.1f and %.0f%%. Hostages stay though "
-             "dissatisfied; mercenaries are satisfied yet leave. %s customers without survey "
-             "answers are not classified.",
-             r->info.satisfaction_split, r->info.loyalty_split * 100, unclassified);
+    cs_snprintf_c(
+        note, sizeof note,
+        "Customers with a survey answer: satisfaction (0–100) against behavioural loyalty "
+        "(repeat rate and P(alive)), split at %.1f and %.0f%%. Hostages stay though "
+        "dissatisfied; mercenaries are satisfied yet leave. %s customers without survey "
+        "answers are not classified.",
+        r->info.satisfaction_split, r->info.loyalty_split * 100, unclassified);
     cs_chart_quadrant c = {.id = "loyalty",
                            .title = title,
                            .x_label = "satisfaction (0–100)",
@@ -282,7 +284,7 @@ void cs_rp_retention(const cs_report *r, cs_buf *b)
     }
     char note[CS_REPORT_NOTE], repeat[32], gap[32];
     cs_rp_pct(repeat, sizeof repeat, ret->repeat_rate);
-    snprintf(gap, sizeof gap, "%.0f", ret->mean_interpurchase_days);
+    cs_snprintf_c(gap, sizeof gap, "%.0f", ret->mean_interpurchase_days);
     snprintf(note, sizeof note,
              "Rows: customers by month of first purchase (cohort size in brackets); column M+k: "
              "share of the cohort buying in the k-th month after. Overall %s of buyers came back; "

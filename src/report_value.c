@@ -346,12 +346,12 @@ void cs_rp_churn(const cs_report *r, cs_buf *b)
     for (int i = 0; i < 3; i++) {
         int l = level[i];
         if (l == 2)
-            snprintf(labels[i], sizeof labels[i], "high (≥ %.0f%%)", r->band_high * 100);
+            cs_snprintf_c(labels[i], sizeof labels[i], "high (≥ %.0f%%)", r->band_high * 100);
         else if (l == 1)
-            snprintf(labels[i], sizeof labels[i], "medium (%.0f–%.0f%%)", r->band_medium * 100,
-                     r->band_high * 100);
+            cs_snprintf_c(labels[i], sizeof labels[i], "medium (%.0f–%.0f%%)", r->band_medium * 100,
+                          r->band_high * 100);
         else
-            snprintf(labels[i], sizeof labels[i], "low (< %.0f%%)", r->band_medium * 100);
+            cs_snprintf_c(labels[i], sizeof labels[i], "low (< %.0f%%)", r->band_medium * 100);
         value[i] = (double)r->info.band_count[l];
         char pct[32], var[32];
         cs_rp_pct(pct, sizeof pct, scored ? value[i] / (double)scored : 0);

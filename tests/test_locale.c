@@ -365,6 +365,93 @@ START_TEST(test_csv_numbers)
 }
 END_TEST
 
+/* The HTML report: the same store gives the same document under the C
+ * locale and a decimal-comma one (figures, percentages, chart coordinates),
+ * apart from the time it was generated. */
+static char *read_report(custscore *db, int64_t as_of, const char *path)
+{
+    custscore_report_options ro = CUSTSCORE_REPORT_OPTIONS_INIT;
+    ck_assert_int_eq(custscore_report_html(db, as_of, &ro, path), 0);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *html = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(html);
+    ck_assert_uint_eq(fread(html, 1, (size_t)n, f), (size_t)n);
+    html[n] = '\0';
+    fclose(f);
+    /* Drop the generation time (" · generated ... by custscore"). */
+    char *gen = strstr(html, " · generated ");
+    ck_assert_ptr_nonnull(gen);
+    char *by = strstr(gen, " by custscore");
+    ck_assert_ptr_nonnull(by);
+    memmove(gen, by, strlen(by) + 1);
+    return html;
+}
+
+START_TEST(test_report_same_under_decimal_comma)
+{
+    char *dir = tu_tmpdir();
+    char html_path[512];
+    snprintf(html_path, sizeof html_path, "%s/report.html", dir);
+    /* CDNOW sample, lifetime-value models, the demo survey with the ECSI
+     * model (an index with a bootstrap interval, drivers) and two snapshots. */
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(NULL, 0, &db), 0);
+    char *path = tu_data_path("../../data/cdnow_sample.txt");
+    custscore_import_options opt = CUSTSCORE_IMPORT_OPTIONS_INIT;
+    opt.whitespace = 1;
+    opt.no_header = 1;
+    opt.map = "customer=2,ts=3,revenue=5";
+    ck_assert_int_eq(custscore_import_csv(db, CUSTSCORE_KIND_ORDERS, path, &opt, NULL), 0);
+    free(path);
+    int64_t as_of;
+    ck_assert_int_eq(custscore_parse_time("1997-09-30", NULL, &as_of), 0);
+    custscore_fit_options fo = CUSTSCORE_FIT_OPTIONS_INIT;
+    ck_assert_int_eq(custscore_fit(db, as_of, &fo, NULL), 0);
+    fo.model = CUSTSCORE_MODEL_GG;
+    ck_assert_int_eq(custscore_fit(db, as_of, &fo, NULL), 0);
+    char *survey = tu_data_path("../../data/demo_survey.csv");
+    custscore_import_options io = CUSTSCORE_IMPORT_OPTIONS_INIT;
+    io.wide = 1;
+    io.customer_column = "customer";
+    io.date_column = "date";
+    ck_assert_int_eq(custscore_import_csv(db, CUSTSCORE_KIND_RESPONSES, survey, &io, NULL), 0);
+    free(survey);
+    custscore_survey_model *model = NULL;
+    ck_assert_int_eq(custscore_survey_model_template("ecsi", &model), 0);
+    ck_assert_int_eq(custscore_survey_model_save(db, model), 0);
+    custscore_survey_model_free(model);
+    ck_assert_int_eq(custscore_score_all(db, as_of - 90 * DAY, NULL, NULL, NULL, NULL), 0);
+    ck_assert_int_eq(custscore_score_all(db, as_of, NULL, NULL, NULL, NULL), 0);
+    setlocale(LC_ALL, "C"); /* whatever an earlier test left (CK_FORK=no) */
+    char *c_html = read_report(db, as_of, html_path);
+    ck_assert_ptr_nonnull(strstr(c_html, "95% interval "));
+    if (!decimal_comma_locale()) {
+        free(c_html);
+        custscore_close(db);
+        tu_rmtree(dir);
+        free(dir);
+        return;
+    }
+    char *comma_html = read_report(db, as_of, html_path);
+    setlocale(LC_ALL, "C");
+    /* Point at the first difference, if any. */
+    size_t k = 0;
+    while (c_html[k] && c_html[k] == comma_html[k])
+        k++;
+    ck_assert_msg(c_html[k] == comma_html[k], "the report changed with the locale at: %.80s",
+                  comma_html + (k > 40 ? k - 40 : 0));
+    free(c_html);
+    free(comma_html);
+    custscore_close(db);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *locale_suite(void)
 {
     Suite *s = suite_create("locale");
@@ -376,6 +463,7 @@ static Suite *locale_suite(void)
     tcase_add_test(tc, test_churn_model_round_trip);
     tcase_add_test(tc, test_saved_index_weights);
     tcase_add_test(tc, test_csv_numbers);
+    tcase_add_test(tc, test_report_same_under_decimal_comma);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -173,7 +173,7 @@ CUSTSCORE_API int custscore_close(custscore *db);
 CUSTSCORE_API int custscore_busy_timeout(custscore *db, int milliseconds);
 
 /** Schema version of the store's file (`PRAGMA user_version`) this library writes. */
-#define CUSTSCORE_SCHEMA_VERSION 1
+#define CUSTSCORE_SCHEMA_VERSION 2
 
 /* ===================================================================== */
 /** @name Ingest: customers, orders, survey responses, complaints
@@ -247,7 +247,9 @@ CUSTSCORE_API int custscore_set_attribute_text(custscore *db, const char *key, c
 /** One order, the unit of a purchase (an invoice). */
 typedef struct custscore_order {
     const char *customer;  /**< customer key (required) */
-    const char *order_key; /**< ERP order key; NULL for none (then never replaced) */
+    const char *order_key; /**< ERP order key; NULL for none: the order is then added
+                                with the key "@<ts>#<n>", n the first rank after the
+                                customer's keys of that time (never replacing one) */
     int64_t ts;            /**< when (Unix s, UTC) */
     double revenue;        /**< net revenue; <= 0 is a return/adjustment, not a purchase */
     double cost;           /**< cost of goods, >= 0; ignored unless has_cost */

@@ -97,14 +97,17 @@ static const char *cs_kind_name(custscore_kind kind)
     return "?";
 }
 
-/* One aggregated order of the file. */
-typedef struct cs_agg_order {
+/* One line of an orders file. Lines are summed into orders once the whole
+ * file is read (cs_import_write_orders): grouped by customer, then by order
+ * key within the customer. */
+typedef struct cs_line {
     int64_t ts;
     double revenue, cost;
+    uint64_t key_off;  /* the order key in im->keys (files with an order column) */
     uint32_t customer; /* index in the customers map (maps hold < 2^32 entries) */
-    uint16_t key_skip; /* bytes of "customer\0" before the order key (keys <= 255) */
+    uint8_t key_len;   /* order keys are 1..255 bytes (CUSTSCORE_MAX_KEY) */
     bool has_cost;
-} cs_agg_order; /* agg[i] is entry i of the orders map ("customer\0order") */
+} cs_line;
 
 typedef struct cs_import {
     custscore *db;
@@ -123,15 +126,16 @@ typedef struct cs_import {
      * 2 added by it. (Not packed into the id: store ids are any int64.) */
     unsigned char *cust_state;
     size_t cust_state_cap;
-    cs_strmap orders; /* "customer\0order" -> index in agg */
-    cs_agg_order *agg;
-    size_t nagg, agg_cap;
+    cs_line *line; /* orders: the file's lines */
+    size_t nline, line_cap;
+    char *keys; /* orders: the lines' order keys, back to back */
+    size_t keys_len, keys_cap;
+    char *synth; /* orders without an order column: one customer's made-up keys */
+    size_t synth_cap;
     int64_t input_size;         /* bytes of the input when known, else 0 */
     uint64_t raw_bytes;         /* bytes of the records read so far */
     bool orders_table_empty;    /* at the start: no order can be replaced */
     bool customers_table_empty; /* at the start: every customer of the file is new */
-    char *scratch;              /* key building */
-    size_t scratch_cap;
 } cs_import;
 
 /* Render a field value for a message: at most 60 bytes, control bytes
@@ -548,21 +552,6 @@ static int cs_import_customer_id(cs_import *im, size_t index, int64_t *id, bool 
     return CUSTSCORE_OK;
 }
 
-static bool cs_ensure_scratch(cs_import *im, size_t need)
-{
-    if (need <= im->scratch_cap)
-        return true;
-    size_t cap = im->scratch_cap ? im->scratch_cap : 256;
-    while (cap < need)
-        cap *= 2;
-    char *p = cs_reallocarray(im->scratch, cap, 1);
-    if (!p)
-        return false;
-    im->scratch = p;
-    im->scratch_cap = cap;
-    return true;
-}
-
 static int cs_import_order_record(cs_import *im, const cs_csv_record *rec)
 {
     bool ok;
@@ -627,98 +616,46 @@ static int cs_import_order_record(cs_import *im, const cs_csv_record *rec)
         memcmp(okey, prefix, strlen(prefix)) == 0 && revenue > 0)
         revenue = -revenue;
 
-    /* Aggregate into the file's order "customer\0orderkey". */
+    /* Keep the line; lines are summed into orders after the whole file is
+     * read (a file's lines of one order may be anywhere in it). */
     size_t cindex = 0;
     rc = cs_import_customer(im, cust, cust_len, &cindex);
     if (rc)
         return rc;
-    char synth[48];
-    if (!okey) {
-        okey = synth;
-        okey_len = 0;
+    if (im->nline == im->line_cap) {
+        if (im->line_cap >= UINT32_MAX - 1)
+            return cs_error(im->db, CUSTSCORE_ERANGE,
+                            "%s:%lld: more than 2^32 - 2 order lines in one import: split the file",
+                            im->name, (long long)rec->line);
+        size_t cap = im->line_cap ? im->line_cap * 2 : 1024;
+        cs_line *l = cs_reallocarray(im->line, cap, sizeof *l);
+        if (!l)
+            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+        im->line = l;
+        im->line_cap = cap;
     }
-    for (int rank = 1;; rank++) {
-        if (okey == synth)
-            okey_len = (size_t)snprintf(synth, sizeof synth, "@%lld#%d", (long long)ts, rank);
-        if (!cs_ensure_scratch(im, cust_len + 1 + okey_len))
-            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
-        memcpy(im->scratch, cust, cust_len);
-        im->scratch[cust_len] = '\0';
-        memcpy(im->scratch + cust_len + 1, okey, okey_len);
-        bool inserted;
-        ptrdiff_t e = cs_strmap_put(&im->orders, im->scratch, cust_len + 1 + okey_len, &inserted);
-        if (e < 0)
-            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
-        if (!inserted && okey == synth)
-            continue; /* another line of this customer at this time: next rank */
-        if (inserted) {
-            if (im->nagg == im->agg_cap) {
-                size_t cap = im->agg_cap ? im->agg_cap * 2 : 1024;
-                cs_agg_order *a = cs_reallocarray(im->agg, cap, sizeof *a);
-                if (!a)
-                    return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
-                im->agg = a;
-                im->agg_cap = cap;
-            }
-            im->orders.value[e] = (int64_t)im->nagg;
-            im->agg[im->nagg++] = (cs_agg_order){.customer = (uint32_t)cindex,
-                                                 .key_skip = (uint16_t)(cust_len + 1),
-                                                 .ts = ts,
-                                                 .revenue = revenue,
-                                                 .cost = cost,
-                                                 .has_cost = has_cost};
-        } else {
-            cs_agg_order *a = &im->agg[im->orders.value[e]];
-            a->revenue += revenue;
-            a->cost += cost;
-            a->has_cost = a->has_cost || has_cost;
-            if (ts < a->ts)
-                a->ts = ts;
+    uint64_t key_off = im->keys_len;
+    if (okey) {
+        if (im->keys_len + okey_len > im->keys_cap) {
+            size_t cap = im->keys_cap ? im->keys_cap * 2 : 4096;
+            while (cap < im->keys_len + okey_len)
+                cap *= 2;
+            char *k = cs_reallocarray(im->keys, cap, 1);
+            if (!k)
+                return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+            im->keys = k;
+            im->keys_cap = cap;
         }
-        break;
+        memcpy(im->keys + im->keys_len, okey, okey_len);
+        im->keys_len += okey_len;
     }
-    return CUSTSCORE_OK;
-}
-
-/* Write order @i of the file (agg[i], entry i of the orders map). */
-static int cs_import_write_order(cs_import *im, size_t i)
-{
-    custscore *db = im->db;
-    const cs_agg_order *a = &im->agg[i];
-    const char *okey = cs_strmap_key(&im->orders, i) + a->key_skip;
-    size_t okey_len = im->orders.key_len[i] - a->key_skip;
-    if (!(fabs(a->revenue) <= CUSTSCORE_MAX_AMOUNT) || !(a->cost <= CUSTSCORE_MAX_AMOUNT))
-        return cs_error(db, CUSTSCORE_EINVAL,
-                        "%s: order '%s' of customer '%s': sum of its "
-                        "lines beyond +-1e15 (CUSTSCORE_MAX_AMOUNT)",
-                        im->name, okey, cs_strmap_key(&im->customers, a->customer));
-    int64_t id;
-    bool is_new;
-    int rc = cs_import_customer_id(im, a->customer, &id, &is_new);
-    if (rc)
-        return rc;
-    bool replaced = false;
-    if (im->orders_table_empty || is_new) {
-        /* No order of this customer can exist: insert directly. */
-        sqlite3_stmt *st = cs_stmt(db, CS_STMT_ORDER_INSERT);
-        if (!st)
-            return db->errcode;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, okey, (int)okey_len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, a->ts);
-        sqlite3_bind_double(st, 4, a->revenue);
-        if (a->has_cost)
-            sqlite3_bind_double(st, 5, a->cost);
-        int src = sqlite3_step(st);
-        if (src != SQLITE_DONE)
-            return cs_sqlite_error(db, src, "adding an order");
-    } else {
-        rc = cs_order_put(db, id, okey, okey_len, a->ts, a->revenue, a->cost, a->has_cost,
-                          &replaced);
-        if (rc)
-            return rc;
-    }
-    cs_count_row(im, replaced);
+    im->line[im->nline++] = (cs_line){.ts = ts,
+                                      .revenue = revenue,
+                                      .cost = cost,
+                                      .key_off = key_off,
+                                      .customer = (uint32_t)cindex,
+                                      .key_len = (uint8_t)okey_len,
+                                      .has_cost = has_cost};
     return CUSTSCORE_OK;
 }
 
@@ -814,65 +751,327 @@ static int cs_import_resolve_customers(cs_import *im, cs_cust_ref **by_id)
     return CUSTSCORE_OK;
 }
 
-/* The orders grouped by customer in id order, each customer's orders in
- * file order: a stable counting sort of the order indexes (linear; files
- * hold millions of orders). */
-static uint32_t *cs_orders_by_customer(cs_import *im, const cs_cust_ref *by_id)
+/* The lines grouped by customer in id order, each customer's lines in file
+ * order: a stable counting sort of the line indexes (linear; files hold
+ * millions of lines). *start_out receives the customers' first positions
+ * ([nc + 1], by rank in by_id). */
+static uint32_t *cs_lines_by_customer(cs_import *im, const cs_cust_ref *by_id, size_t **start_out)
 {
     size_t nc = im->customers.count;
     size_t *start = cs_calloc(nc + 1, sizeof *start);
+    size_t *next = cs_mallocarray(nc + 1, sizeof *next);
     uint32_t *rank = cs_mallocarray(nc ? nc : 1, sizeof *rank);
-    uint32_t *perm = cs_mallocarray(im->nagg ? im->nagg : 1, sizeof *perm);
-    if (!start || !rank || !perm) {
+    uint32_t *perm = cs_mallocarray(im->nline ? im->nline : 1, sizeof *perm);
+    if (!start || !next || !rank || !perm) {
         cs_free(start);
+        cs_free(next);
         cs_free(rank);
         cs_free(perm);
         return NULL;
     }
     for (size_t r = 0; r < nc; r++)
         rank[by_id[r].index] = (uint32_t)r;
-    for (size_t i = 0; i < im->nagg; i++)
-        start[rank[im->agg[i].customer] + 1]++;
+    for (size_t i = 0; i < im->nline; i++)
+        start[rank[im->line[i].customer] + 1]++;
     for (size_t r = 0; r < nc; r++)
         start[r + 1] += start[r];
-    for (size_t i = 0; i < im->nagg; i++)
-        perm[start[rank[im->agg[i].customer]]++] = (uint32_t)i;
-    cs_free(start);
+    memcpy(next, start, (nc + 1) * sizeof *next);
+    for (size_t i = 0; i < im->nline; i++)
+        perm[next[rank[im->line[i].customer]]++] = (uint32_t)i;
+    cs_free(next);
     cs_free(rank);
+    *start_out = start;
     return perm;
+}
+
+/* One order of a customer, as summed from the file's lines. */
+typedef struct cs_order_out {
+    const char *key;
+    size_t key_len;
+    uint32_t first; /* the earliest line in the file (sort ties, messages) */
+    int64_t ts;
+    double revenue, cost;
+    bool has_cost;
+} cs_order_out;
+
+/* Key order of SQLite's BINARY collation (the orders table's key), ties
+ * in file order. */
+static int cs_order_out_cmp(const void *a, const void *b)
+{
+    const cs_order_out *x = a, *y = b;
+    int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
+    if (c)
+        return c;
+    if (x->key_len != y->key_len)
+        return x->key_len < y->key_len ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* Time order, ties in file order. */
+static int cs_order_out_by_time(const void *a, const void *b)
+{
+    const cs_order_out *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* The few lines of a customer: insertion sort; many: qsort (the orders
+ * compare unequal, so the result does not depend on the sort's stability). */
+static void cs_order_out_sort(cs_order_out *o, size_t n, int (*cmp)(const void *, const void *))
+{
+    if (n > 24) {
+        qsort(o, n, sizeof *o, cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        cs_order_out t = o[i];
+        size_t j = i;
+        for (; j > 0 && cmp(&o[j - 1], &t) > 0; j--)
+            o[j] = o[j - 1];
+        o[j] = t;
+    }
+}
+
+/* Rows per INSERT statement when adding orders: one statement of many rows
+ * costs SQLite far less per row than a statement per row. */
+#define CS_ROWS_PER_INSERT 64
+#define CS_SYNTH_KEY 48 /* "@<ts>#<rank>" */
+
+/* Orders waiting to be added by one multi-row INSERT. */
+typedef struct cs_order_batch {
+    sqlite3_stmt *many; /* INSERT of CS_ROWS_PER_INSERT rows */
+    size_t n;
+    int64_t id[CS_ROWS_PER_INSERT];
+    cs_order_out row[CS_ROWS_PER_INSERT];
+    char synth[CS_ROWS_PER_INSERT][CS_SYNTH_KEY]; /* keys made up for lines without one */
+} cs_order_batch;
+
+static void cs_bind_order(sqlite3_stmt *st, int base, int64_t id, const cs_order_out *o)
+{
+    sqlite3_bind_int64(st, base + 1, id);
+    sqlite3_bind_text(st, base + 2, o->key, (int)o->key_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, base + 3, o->ts);
+    sqlite3_bind_double(st, base + 4, o->revenue);
+    if (o->has_cost)
+        sqlite3_bind_double(st, base + 5, o->cost);
+    else
+        sqlite3_bind_null(st, base + 5);
+}
+
+static int cs_order_batch_flush(cs_import *im, cs_order_batch *b)
+{
+    custscore *db = im->db;
+    if (b->n == CS_ROWS_PER_INSERT) {
+        if (!b->many) {
+            /* The statement's text is a constant fragment repeated, not
+             * built from input. */
+            static const char head[] = "INSERT INTO orders(customer, order_key, ts, revenue, cost)"
+                                       " VALUES (?,?,?,?,?)";
+            char sql[sizeof head + CS_ROWS_PER_INSERT * sizeof ",(?,?,?,?,?)"];
+            size_t len = sizeof head - 1;
+            memcpy(sql, head, len);
+            for (int r = 1; r < CS_ROWS_PER_INSERT; r++) {
+                memcpy(sql + len, ",(?,?,?,?,?)", 12);
+                len += 12;
+            }
+            sql[len] = '\0';
+            int rc = cs_prepare(db, sql, &b->many);
+            if (rc)
+                return rc;
+        }
+        for (size_t r = 0; r < b->n; r++)
+            cs_bind_order(b->many, (int)r * 5, b->id[r], &b->row[r]);
+        int src = sqlite3_step(b->many);
+        sqlite3_reset(b->many);
+        if (src != SQLITE_DONE)
+            return cs_sqlite_error(db, src, "adding orders");
+    } else {
+        for (size_t r = 0; r < b->n; r++) {
+            sqlite3_stmt *st = cs_stmt(db, CS_STMT_ORDER_INSERT);
+            if (!st)
+                return db->errcode;
+            cs_bind_order(st, 0, b->id[r], &b->row[r]);
+            int src = sqlite3_step(st);
+            if (src != SQLITE_DONE)
+                return cs_sqlite_error(db, src, "adding an order");
+        }
+    }
+    for (size_t r = 0; r < b->n; r++)
+        cs_count_row(im, false);
+    b->n = 0;
+    return CUSTSCORE_OK;
+}
+
+/* Write one customer's orders (sorted by key): added in batches when none
+ * of them can exist yet, else each replaces or adds. */
+static int cs_write_customer_orders(cs_import *im, cs_order_batch *b, int64_t id, bool fresh,
+                                    const cs_order_out *o, size_t n)
+{
+    custscore *db = im->db;
+    for (size_t k = 0; k < n; k++) {
+        if (!(fabs(o[k].revenue) <= CUSTSCORE_MAX_AMOUNT) || !(o[k].cost <= CUSTSCORE_MAX_AMOUNT))
+            return cs_error(db, CUSTSCORE_EINVAL,
+                            "%s: order '%.*s' of customer '%s': sum of its "
+                            "lines beyond +-1e15 (CUSTSCORE_MAX_AMOUNT)",
+                            im->name, (int)o[k].key_len, o[k].key,
+                            cs_strmap_key(&im->customers, im->line[o[k].first].customer));
+        if (fresh) {
+            if (b->n == CS_ROWS_PER_INSERT) {
+                int rc = cs_order_batch_flush(im, b);
+                if (rc)
+                    return rc;
+            }
+            b->id[b->n] = id;
+            b->row[b->n] = o[k];
+            if (im->col[F_ORDER] < 0) {
+                /* A made-up key lives in the customer's scratch: copy it. */
+                memcpy(b->synth[b->n], o[k].key, o[k].key_len);
+                b->row[b->n].key = b->synth[b->n];
+            }
+            b->n++;
+        } else {
+            bool replaced = false;
+            int rc = cs_order_put(db, id, o[k].key, o[k].key_len, o[k].ts, o[k].revenue, o[k].cost,
+                                  o[k].has_cost, &replaced);
+            if (rc)
+                return rc;
+            cs_count_row(im, replaced);
+        }
+    }
+    return CUSTSCORE_OK;
+}
+
+/* Sum one customer's lines (perm[a..b), file order) into orders sorted by
+ * key; *n_out receives their number. Lines without an order key are keyed
+ * '@<unix time>#<rank among the customer's lines of that time>'. */
+static int cs_customer_orders(cs_import *im, const uint32_t *perm, size_t a, size_t b,
+                              cs_order_out **buf, size_t *cap, size_t *n_out)
+{
+    size_t n = b - a;
+    if (n > *cap) {
+        size_t c = *cap ? *cap : 64;
+        while (c < n)
+            c *= 2;
+        cs_order_out *p = cs_reallocarray(*buf, c, sizeof *p);
+        if (!p)
+            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+        *buf = p;
+        *cap = c;
+    }
+    cs_order_out *o = *buf;
+    bool keyed = im->col[F_ORDER] >= 0;
+    for (size_t k = 0; k < n; k++) {
+        const cs_line *l = &im->line[perm[a + k]];
+        o[k] = (cs_order_out){.key = keyed ? im->keys + l->key_off : NULL,
+                              .key_len = l->key_len,
+                              .first = perm[a + k],
+                              .ts = l->ts,
+                              .revenue = l->revenue,
+                              .cost = l->cost,
+                              .has_cost = l->has_cost};
+    }
+    if (!keyed) {
+        /* Rank among the customer's lines of the same time, in file
+         * order: sort by (time, line), count, and write the keys to the
+         * scratch. */
+        if (n > im->synth_cap / CS_SYNTH_KEY) {
+            size_t c = im->synth_cap ? im->synth_cap / CS_SYNTH_KEY : 64;
+            while (c < n)
+                c *= 2;
+            char *p = cs_reallocarray(im->synth, c, CS_SYNTH_KEY);
+            if (!p)
+                return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+            im->synth = p;
+            im->synth_cap = c * CS_SYNTH_KEY;
+        }
+        cs_order_out_sort(o, n, cs_order_out_by_time);
+        long long rank = 0;
+        for (size_t k = 0; k < n; k++) {
+            rank = k > 0 && o[k].ts == o[k - 1].ts ? rank + 1 : 1;
+            char *key = im->synth + k * CS_SYNTH_KEY;
+            o[k].key_len =
+                (size_t)snprintf(key, CS_SYNTH_KEY, "@%lld#%lld", (long long)o[k].ts, rank);
+            o[k].key = key;
+        }
+    }
+    cs_order_out_sort(o, n, cs_order_out_cmp);
+    /* Lines of one order are adjacent now, in file order: sum them. */
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (m > 0 && o[m - 1].key_len == o[k].key_len &&
+            memcmp(o[m - 1].key, o[k].key, o[k].key_len) == 0) {
+            cs_order_out *t = &o[m - 1];
+            t->revenue += o[k].revenue;
+            t->cost += o[k].cost;
+            t->has_cost = t->has_cost || o[k].has_cost;
+            if (o[k].ts < t->ts)
+                t->ts = o[k].ts;
+        } else {
+            o[m++] = o[k];
+        }
+    }
+    *n_out = m;
+    return CUSTSCORE_OK;
 }
 
 static int cs_import_write_orders(cs_import *im)
 {
     custscore *db = im->db;
     /* Customers first (new ones in key order), then the orders grouped by
-     * customer in id order: both tables and the (customer, order_key) index
-     * grow at their ends instead of at random places (several times faster
-     * on large files), and a later scan of the orders finds them grouped. */
+     * customer in id order and by key within a customer: the customer
+     * table, its key index and the orders table (keyed by customer and
+     * order key) all grow at their ends instead of at random places. */
     cs_cust_ref *by_id;
     int rc = cs_import_resolve_customers(im, &by_id);
     if (rc)
         return rc;
-    uint32_t *perm = cs_orders_by_customer(im, by_id);
-    cs_free(by_id);
-    if (!perm)
+    size_t *start = NULL;
+    uint32_t *perm = cs_lines_by_customer(im, by_id, &start);
+    cs_order_batch *batch = cs_calloc(1, sizeof *batch);
+    if (!perm || !batch) {
+        cs_free(by_id);
+        cs_free(perm);
+        cs_free(start);
+        cs_free(batch);
         return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
-    for (size_t k = 0; k < im->nagg && rc == CUSTSCORE_OK; k++) {
-        /* The orders are visited in customer order, scattered over the
-         * file-order arrays (hundreds of MB for millions of orders): fetch
-         * a few ahead, or every write waits for a cache miss. */
-        if (k + 16 < im->nagg) {
-            CS_PREFETCH(&im->agg[perm[k + 16]]);
-            CS_PREFETCH(&im->orders.key_off[perm[k + 16]]);
-            CS_PREFETCH(&im->orders.key_len[perm[k + 16]]);
-        }
-        if (k + 8 < im->nagg)
-            CS_PREFETCH(cs_strmap_key(&im->orders, perm[k + 8]));
-        rc = cs_import_write_order(im, perm[k]);
     }
+    cs_order_out *buf = NULL;
+    size_t buf_cap = 0;
+    size_t nc = im->customers.count;
+    for (size_t r = 0; r < nc && rc == CUSTSCORE_OK; r++) {
+        size_t a = start[r], b = start[r + 1];
+        /* The lines are visited in customer order, scattered over the
+         * file-order arrays (hundreds of MB for millions of lines): fetch
+         * the next customer's, or every read waits for a cache miss. */
+        if (r + 1 < nc) {
+            size_t na = start[r + 1], nb = start[r + 2];
+            for (size_t k = na; k < nb && k < na + 16; k++) {
+                CS_PREFETCH(&im->line[perm[k]]);
+                CS_PREFETCH(im->keys + im->line[perm[k]].key_off);
+            }
+        }
+        if (a == b)
+            continue;
+        size_t n = 0;
+        rc = cs_customer_orders(im, perm, a, b, &buf, &buf_cap, &n);
+        if (rc)
+            break;
+        uint32_t c = by_id[r].index;
+        bool fresh = im->orders_table_empty || im->cust_state[c] == 2;
+        rc = cs_write_customer_orders(im, batch, by_id[r].id, fresh, buf, n);
+    }
+    if (rc == CUSTSCORE_OK)
+        rc = cs_order_batch_flush(im, batch);
+    sqlite3_finalize(batch->many);
+    cs_free(batch);
+    cs_free(buf);
+    cs_free(by_id);
     cs_free(perm);
+    cs_free(start);
     return rc;
 }
+
 static int cs_import_customer_record(cs_import *im, const cs_csv_record *rec)
 {
     bool ok;
@@ -1075,22 +1274,29 @@ static int cs_table_empty(custscore *db, bool customers, bool *empty)
 
 static int cs_import_reserve(cs_import *im)
 {
-    if (im->input_size <= 0 || im->raw_bytes == 0 || im->nagg == 0)
+    if (im->input_size <= 0 || im->raw_bytes == 0 || im->nline == 0)
         return CUSTSCORE_OK;
-    double records = (double)im->input_size / ((double)im->raw_bytes / (double)CS_RESERVE_AFTER);
-    double orders = records * ((double)im->nagg / (double)CS_RESERVE_AFTER) * 1.05 + 1024;
-    if (orders <= (double)im->agg_cap || orders > (double)(UINT32_MAX / 2))
+    double scale = (double)im->input_size / (double)im->raw_bytes * 1.05;
+    double lines = (double)im->nline * scale + 1024;
+    if (lines <= (double)im->line_cap || lines > (double)(UINT32_MAX - 1))
         return CUSTSCORE_OK;
-    size_t n = (size_t)orders;
-    size_t key_bytes = (size_t)((double)im->orders.arena_len / (double)im->orders.count * orders);
-    cs_agg_order *a = cs_reallocarray(im->agg, n, sizeof *a);
-    if (a) {
-        im->agg = a;
-        im->agg_cap = n;
-    }
-    if (!a || !cs_strmap_reserve(&im->orders, n, key_bytes))
-        return cs_error(im->db, CUSTSCORE_ENOMEM, "%s: out of memory for an estimated %zu orders",
+    size_t n = (size_t)lines;
+    cs_line *l = cs_reallocarray(im->line, n, sizeof *l);
+    if (!l)
+        return cs_error(im->db, CUSTSCORE_ENOMEM, "%s: out of memory for an estimated %zu lines",
                         im->name, n);
+    im->line = l;
+    im->line_cap = n;
+    size_t key_bytes = (size_t)((double)im->keys_len * scale) + 4096;
+    if (key_bytes > im->keys_cap) {
+        char *k = cs_reallocarray(im->keys, key_bytes, 1);
+        if (!k)
+            return cs_error(im->db, CUSTSCORE_ENOMEM,
+                            "%s: out of memory for an estimated %zu bytes of order keys", im->name,
+                            key_bytes);
+        im->keys = k;
+        im->keys_cap = key_bytes;
+    }
     return CUSTSCORE_OK;
 }
 
@@ -1218,7 +1424,6 @@ static int cs_import_any(custscore *db, custscore_kind kind, const char *path, c
     cs_import im = {.db = db, .kind = kind, .opt = options, .report = report};
     im.name = path ? (strcmp(path, "-") == 0 ? "<stdin>" : path) : (name ? name : "<memory>");
     cs_strmap_init(&im.customers);
-    cs_strmap_init(&im.orders);
     char err[512] = "";
     struct stat sb;
     if (path && strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
@@ -1255,11 +1460,11 @@ static int cs_import_any(custscore *db, custscore_kind kind, const char *path, c
             cs_free(im.header[c]);
     cs_free(im.header);
     cs_free(im.is_attr);
-    cs_free(im.agg);
-    cs_free(im.scratch);
+    cs_free(im.line);
+    cs_free(im.keys);
+    cs_free(im.synth);
     cs_strmap_free(&im.customers);
     cs_free(im.cust_state);
-    cs_strmap_free(&im.orders);
     return rc;
 }
 

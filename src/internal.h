@@ -51,6 +51,8 @@ enum cs_stmt_id {
     CS_STMT_COMPLAINT_INSERT, /* INSERT INTO complaint */
     CS_STMT_COUNT_CUSTOMERS,  /* SELECT count(*) FROM customer */
     CS_STMT_ORDERS_OF_ONE,    /* orders of one customer, by ts */
+    CS_STMT_ORDER_KEYS_IN,    /* count of a customer's order keys in [?2, ?3) */
+    CS_STMT_ORDER_ADD_NEW,    /* INSERT INTO orders unless the key exists */
     CS_STMT__COUNT
 };
 

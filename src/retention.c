@@ -94,9 +94,9 @@ static void cs_ret_orders_free(cs_ret_orders *o)
     cs_free(o->order);
 }
 
-static bool cs_ret_orders_grow(cs_ret_orders *o, size_t hint)
+static bool cs_ret_orders_grow(cs_ret_orders *o)
 {
-    size_t cap = o->cap ? o->cap * 2 : hint > 4096 ? hint : 4096;
+    size_t cap = o->cap ? o->cap * 2 : 4096;
     if (cap > UINT32_MAX - 1)
         cap = UINT32_MAX - 1;
     int64_t *c = cs_reallocarray(o->customer, cap, sizeof *c);
@@ -121,20 +121,8 @@ static int cs_ret_scan(custscore *db, int64_t as_of, cs_ret_orders *o, cs_order_
     const int64_t as_of_day = cs_day_of(as_of);
     /* Last second of the as-of day: orders up to it count. */
     const int64_t limit = (as_of_day + 1) * CS_SECONDS_PER_DAY - 1;
-    /* Rows ever inserted (the largest id) as the first capacity: saves
-     * growing the arrays many times over a large store. Ids may have gaps
-     * or be set by hand: at most 2^26 ahead. */
     sqlite3_stmt *st = NULL;
-    int rc = cs_prepare(db, "SELECT max(id) FROM orders", &st);
-    if (rc)
-        return rc;
-    size_t hint = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t max_id = sqlite3_column_int64(st, 0);
-        hint = max_id > 0 ? (size_t)(max_id < (INT64_C(1) << 26) ? max_id : INT64_C(1) << 26) : 0;
-    }
-    sqlite3_finalize(st);
-    rc = cs_prepare(db, "SELECT customer, ts, revenue, cost FROM orders WHERE ts <= ?1", &st);
+    int rc = cs_prepare(db, "SELECT customer, ts, revenue, cost FROM orders WHERE ts <= ?1", &st);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, limit);
@@ -177,7 +165,7 @@ static int cs_ret_scan(custscore *db, int64_t as_of, cs_ret_orders *o, cs_order_
                               "retention: more than 2^32 - 2 orders in one pass");
                 break;
             }
-            if (!cs_ret_orders_grow(o, hint)) {
+            if (!cs_ret_orders_grow(o)) {
                 rc = cs_error(db, CUSTSCORE_ENOMEM, "retention: out of memory loading orders");
                 break;
             }

@@ -213,10 +213,23 @@ static void cs_id_index_free(cs_id_index *ix)
     cs_free(ix->sorted_ids);
 }
 
-/* Orders as read from the table (rowid order), one column per array. */
+/* Orders as read from the table (key order), one column per array. The
+ * scan fills fixed blocks (growing one array by doubling copied it many
+ * times over and faulted its pages twice: seconds for 10M orders), then
+ * moves them into arrays of the exact size. */
+#define CS_SCAN_BLOCK ((size_t)1 << 20)
+
+typedef struct cs_scan_block {
+    int64_t ts[CS_SCAN_BLOCK];
+    double revenue[CS_SCAN_BLOCK], cost[CS_SCAN_BLOCK];
+    uint32_t cust[CS_SCAN_BLOCK];
+} cs_scan_block;
+
 typedef struct cs_scan {
-    size_t n, cap;
-    int64_t *ts;
+    size_t n;
+    cs_scan_block **block;
+    size_t n_blocks, block_cap;
+    int64_t *ts; /* the consolidated arrays (cs_scan_finish) */
     double *revenue, *cost;
     uint32_t *cust; /* index of the customer in the history */
     bool grouped;   /* cust[] never decreases: already in history order */
@@ -224,71 +237,82 @@ typedef struct cs_scan {
 
 static void cs_scan_free(cs_scan *sc)
 {
+    for (size_t b = 0; b < sc->n_blocks; b++)
+        cs_free(sc->block[b]);
+    cs_free(sc->block);
     cs_free(sc->ts);
     cs_free(sc->revenue);
     cs_free(sc->cost);
     cs_free(sc->cust);
 }
 
-static bool cs_scan_grow(cs_scan *sc, size_t cap)
+/* The block for order sc->n, NULL when out of memory. */
+static cs_scan_block *cs_scan_block_for_next(cs_scan *sc)
 {
-    int64_t *ts = cs_reallocarray(sc->ts, cap, sizeof *ts);
-    if (ts)
-        sc->ts = ts;
-    double *rev = ts ? cs_reallocarray(sc->revenue, cap, sizeof *rev) : NULL;
-    if (rev)
-        sc->revenue = rev;
-    double *cost = rev ? cs_reallocarray(sc->cost, cap, sizeof *cost) : NULL;
-    if (cost)
-        sc->cost = cost;
-    uint32_t *cust = cost ? cs_reallocarray(sc->cust, cap, sizeof *cust) : NULL;
-    if (cust)
-        sc->cust = cust;
-    if (!cust)
-        return false;
-    sc->cap = cap;
-    return true;
+    size_t b = sc->n / CS_SCAN_BLOCK;
+    if (b < sc->n_blocks)
+        return sc->block[b];
+    if (sc->n_blocks == sc->block_cap) {
+        size_t cap = sc->block_cap ? sc->block_cap * 2 : 16;
+        cs_scan_block **p = cs_reallocarray(sc->block, cap, sizeof *p);
+        if (!p)
+            return NULL;
+        sc->block = p;
+        sc->block_cap = cap;
+    }
+    cs_scan_block *blk = cs_malloc(sizeof *blk);
+    if (blk)
+        sc->block[sc->n_blocks++] = blk;
+    return blk;
 }
 
-/* Rows ever inserted into orders (its largest id): a capacity hint that
- * saves growing the arrays many times over a large store. */
-static size_t cs_orders_hint(custscore *db)
+/* Move the blocks into arrays of sc->n entries, freeing each when copied
+ * (so the peak is one block over the orders). */
+static bool cs_scan_finish(cs_scan *sc)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->sql, "SELECT max(id) FROM orders", -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    int64_t max_id = 0;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        max_id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    /* Ids may have gaps (deleted rows, ids set by hand): at most 2^26 ahead. */
-    return max_id > 0 ? (size_t)(max_id < (INT64_C(1) << 26) ? max_id : (INT64_C(1) << 26)) : 0;
+    size_t n = sc->n ? sc->n : 1;
+    sc->ts = cs_mallocarray(n, sizeof *sc->ts);
+    sc->revenue = cs_mallocarray(n, sizeof *sc->revenue);
+    sc->cost = cs_mallocarray(n, sizeof *sc->cost);
+    sc->cust = cs_mallocarray(n, sizeof *sc->cust);
+    if (!sc->ts || !sc->revenue || !sc->cost || !sc->cust)
+        return false;
+    for (size_t b = 0; b < sc->n_blocks; b++) {
+        size_t at = b * CS_SCAN_BLOCK;
+        size_t m = sc->n - at < CS_SCAN_BLOCK ? sc->n - at : CS_SCAN_BLOCK;
+        cs_scan_block *blk = sc->block[b];
+        memcpy(sc->ts + at, blk->ts, m * sizeof *sc->ts);
+        memcpy(sc->revenue + at, blk->revenue, m * sizeof *sc->revenue);
+        memcpy(sc->cost + at, blk->cost, m * sizeof *sc->cost);
+        memcpy(sc->cust + at, blk->cust, m * sizeof *sc->cust);
+        cs_free(blk);
+        sc->block[b] = NULL;
+    }
+    sc->n_blocks = 0;
+    return true;
 }
 
 static int cs_history_scan(custscore *db, int64_t as_of, const cs_id_index *ix, cs_scan *sc,
                            bool *any_cost)
 {
     sc->grouped = true;
-    size_t hint = cs_orders_hint(db);
-    if (hint && !cs_scan_grow(sc, hint))
-        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading orders");
     sqlite3_stmt *st = NULL;
     int rc = cs_prepare(db, "SELECT customer, ts, revenue, cost FROM orders WHERE ts <= ?1", &st);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, cs_as_of_limit(as_of));
     int src;
+    cs_scan_block *blk = NULL;
+    uint32_t last_cust = 0;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sc->n == sc->cap) {
-            if (sc->cap >= UINT32_MAX - 1) {
+        if (sc->n % CS_SCAN_BLOCK == 0) {
+            if (sc->n >= UINT32_MAX - 1) {
                 rc = cs_error(db, CUSTSCORE_ERANGE,
                               "loading orders: more than 2^32 - 2 orders in one pass");
                 break;
             }
-            size_t cap = sc->cap ? sc->cap * 2 : 4096;
-            if (cap > UINT32_MAX - 1)
-                cap = UINT32_MAX - 1;
-            if (!cs_scan_grow(sc, cap)) {
+            blk = cs_scan_block_for_next(sc);
+            if (!blk) {
                 rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading orders");
                 break;
             }
@@ -317,17 +341,21 @@ static int cs_history_scan(custscore *db, int64_t as_of, const cs_id_index *ix, 
         }
         if (has_cost)
             *any_cost = true;
-        sc->ts[k] = ts;
-        sc->revenue[k] = revenue;
-        sc->cost[k] = cost;
-        sc->cust[k] = (uint32_t)ci;
-        if (k > 0 && sc->cust[k] < sc->cust[k - 1])
+        size_t j = k % CS_SCAN_BLOCK;
+        blk->ts[j] = ts;
+        blk->revenue[j] = revenue;
+        blk->cost[j] = cost;
+        blk->cust[j] = (uint32_t)ci;
+        if (k > 0 && (uint32_t)ci < last_cust)
             sc->grouped = false;
+        last_cust = (uint32_t)ci;
         sc->n++;
     }
     if (rc == 0 && src != SQLITE_DONE)
         rc = cs_sqlite_error(db, src, "loading orders");
     sqlite3_finalize(st);
+    if (rc == 0 && !cs_scan_finish(sc))
+        rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading orders");
     return rc;
 }
 

@@ -164,6 +164,133 @@ START_TEST(test_migrate_from_empty_file)
 }
 END_TEST
 
+/* A store written by schema v1 (as custscore 0.1 created it). */
+static const char v1_schema[] =
+    "CREATE TABLE customer(id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,"
+    "  created INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE TABLE orders(id INTEGER PRIMARY KEY, customer INTEGER NOT NULL REFERENCES"
+    "  customer(id) ON DELETE CASCADE, order_key TEXT, ts INTEGER NOT NULL,"
+    "  revenue REAL NOT NULL, cost REAL, UNIQUE(customer, order_key)) STRICT;"
+    "CREATE TABLE response(id INTEGER PRIMARY KEY, customer INTEGER NOT NULL REFERENCES"
+    "  customer(id) ON DELETE CASCADE, ts INTEGER NOT NULL, item TEXT NOT NULL,"
+    "  value REAL NOT NULL, UNIQUE(customer, ts, item)) STRICT;"
+    "CREATE TABLE complaint(id INTEGER PRIMARY KEY, customer INTEGER NOT NULL REFERENCES"
+    "  customer(id) ON DELETE CASCADE, ts INTEGER NOT NULL, severity REAL NOT NULL,"
+    "  resolved_ts INTEGER, UNIQUE(customer, ts)) STRICT;"
+    "CREATE TABLE attribute(customer INTEGER NOT NULL REFERENCES customer(id) ON DELETE"
+    "  CASCADE, name TEXT NOT NULL, value ANY, PRIMARY KEY(customer, name)) STRICT,"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE model(id INTEGER PRIMARY KEY, name TEXT NOT NULL, fitted_at INTEGER NOT"
+    "  NULL, as_of INTEGER NOT NULL, unit TEXT NOT NULL, params TEXT NOT NULL, stderr"
+    "  TEXT, loglik REAL, n INTEGER NOT NULL, info TEXT) STRICT;"
+    "CREATE INDEX model_by_name ON model(name, fitted_at);"
+    "CREATE TABLE score(as_of INTEGER NOT NULL, customer INTEGER NOT NULL REFERENCES"
+    "  customer(id) ON DELETE CASCADE, scored_at INTEGER NOT NULL, rfm_score INTEGER,"
+    "  segment TEXT, tier TEXT, lifecycle TEXT, profit REAL, current_value REAL, clv REAL,"
+    "  p_alive REAL, churn_probability REAL, band TEXT, value_at_risk REAL, satisfaction"
+    "  REAL, value_matrix TEXT, loyalty TEXT, data TEXT NOT NULL, UNIQUE(as_of,"
+    "  customer)) STRICT;"
+    "CREATE INDEX score_by_customer ON score(customer, as_of);"
+    "PRAGMA application_id = 1129534290; PRAGMA user_version = 1;";
+
+/* The orders of a store as "customer/key=revenue" lines, in key order. */
+static char *order_rows(const char *path)
+{
+    sqlite3 *s;
+    ck_assert_int_eq(sqlite3_open(path, &s), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(s,
+                                        "SELECT c.key, o.order_key, o.ts, o.revenue FROM orders o"
+                                        " JOIN customer c ON c.id = o.customer"
+                                        " ORDER BY c.key, o.order_key",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    size_t cap = 4096, len = 0;
+    char *out = calloc(cap, 1);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        len += (size_t)snprintf(out + len, cap - len, "%s/%s@%lld=%g;", sqlite3_column_text(st, 0),
+                                sqlite3_column_text(st, 1), (long long)sqlite3_column_int64(st, 2),
+                                sqlite3_column_double(st, 3));
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    return out;
+}
+
+START_TEST(test_migrate_v1)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "v1.db");
+    sqlite3 *s;
+    ck_assert_int_eq(sqlite3_open(path, &s), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(s, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+    /* Two orders without a key at the same time (v1 kept NULL), one with
+     * a key an import gave a line without an order column, one ERP key. */
+    ck_assert_int_eq(
+        sqlite3_exec(s,
+                     "INSERT INTO customer(id, key) VALUES (1, 'A'), (2, 'B');"
+                     "INSERT INTO orders(customer, order_key, ts, revenue) VALUES"
+                     " (1, NULL, 86400, 5), (1, '@86400#1', 86400, 7), (1, NULL, 86400, 6),"
+                     " (1, NULL, 172800, 8), (2, 'SO-9', 86400, 9);"
+                     "INSERT INTO score(as_of, customer, scored_at, tier, data) VALUES"
+                     " (86400, 2, 1, 'gold', '{}'), (86400, 1, 1, 'lead', '{}');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(s);
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, 0, &db), 0);
+    custscore_close(db);
+    ck_assert_int_eq(user_version(path), CUSTSCORE_SCHEMA_VERSION);
+    /* The unkeyed orders get '@<ts>#<n>', n after the keys of that time,
+     * in the order they were added. */
+    char *rows = order_rows(path);
+    ck_assert_str_eq(rows, "A/@172800#1@172800=8;A/@86400#1@86400=7;A/@86400#2@86400=5;"
+                           "A/@86400#3@86400=6;B/SO-9@86400=9;");
+    free(rows);
+    /* The snapshot rows survive, and read back through the API. */
+    ck_assert_int_eq(custscore_open(path, 0, &db), 0);
+    custscore_snapshot_row row;
+    ck_assert_int_eq(custscore_snapshot_get(db, "B", 86400, &row), 0);
+    ck_assert_str_eq(row.tier, "gold");
+    ck_assert_int_eq(custscore_snapshot_get(db, "A", 0, &row), 0);
+    ck_assert_str_eq(row.tier, "lead");
+    custscore_close(db);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_unkeyed_orders)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "s.db");
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, CUSTSCORE_OPEN_CREATE, &db), 0);
+    /* Without a key an order is added, never replacing one. */
+    custscore_order o = {.customer = "C", .ts = 86400, .revenue = 5};
+    int replaced = -1;
+    ck_assert_int_eq(custscore_add_order(db, &o, &replaced), 0);
+    ck_assert_int_eq(replaced, 0);
+    o.revenue = 6;
+    ck_assert_int_eq(custscore_add_order(db, &o, &replaced), 0);
+    ck_assert_int_eq(replaced, 0);
+    custscore_order k = {.customer = "C", .order_key = "@86400#4", .ts = 86400, .revenue = 1};
+    ck_assert_int_eq(custscore_add_order(db, &k, NULL), 0);
+    /* Three keys of that time exist: the next goes after them. */
+    o.revenue = 7;
+    ck_assert_int_eq(custscore_add_order(db, &o, &replaced), 0);
+    ck_assert_int_eq(replaced, 0);
+    custscore_close(db);
+    char *rows = order_rows(path);
+    ck_assert_str_eq(rows, "C/@86400#1@86400=5;C/@86400#2@86400=6;C/@86400#4@86400=1;"
+                           "C/@86400#5@86400=7;");
+    free(rows);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_newer_schema)
 {
     char *dir = tu_tmpdir();
@@ -276,6 +403,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_open_missing);
     tcase_add_test(tc, test_create_and_reopen);
     tcase_add_test(tc, test_migrate_from_empty_file);
+    tcase_add_test(tc, test_migrate_v1);
+    tcase_add_test(tc, test_unkeyed_orders);
     tcase_add_test(tc, test_newer_schema);
     tcase_add_test(tc, test_foreign_database);
     tcase_add_test(tc, test_not_a_database);

@@ -118,10 +118,19 @@ int cs_attribute_put(custscore *db, int64_t customer_id, const char *name, size_
 /* ---------------------------------------------------------------------- */
 /* String map (strmap.c): byte-string keys -> entry index in insertion order,
  * each entry with an int64_t value. Keys are copied into the map's arena. */
+/* A slot: the entry, a tag (hash high 24 bits, key length low 8 bits) and
+ * the key's first 8 bytes, so a lookup of a key of up to 8 bytes (most
+ * ERP customer keys) is decided in the slot without reading the entry. */
+typedef struct cs_strmap_slot {
+    uint64_t head;  /* the key's first 8 bytes, zero padded */
+    uint32_t tag;   /* (hash >> 40) << 8 | min(length, 255) */
+    uint32_t entry; /* entry index + 1; 0 = empty */
+} cs_strmap_slot;
+
 typedef struct cs_strmap {
-    uint64_t *slot; /* [cap] (hash high 32 bits << 32) | (entry index + 1); 0 = empty */
-    size_t cap;     /* power of two */
-    size_t count;   /* entries */
+    cs_strmap_slot *slot; /* [cap] */
+    size_t cap;           /* power of two */
+    size_t count;         /* entries */
     size_t entry_cap;
     uint64_t *hash;    /* [count] */
     size_t *key_off;   /* [count] offset into arena */

@@ -40,28 +40,39 @@ void cs_strmap_free(cs_strmap *m)
     memset(m, 0, sizeof *m);
 }
 
-/* A slot keeps the entry and the hash's high 32 bits, so a probe sequence
- * reads one cache line and touches an entry only when the tags match (the
- * maps hold up to millions of order keys during an import). */
-static inline uint64_t cs_slot_tag(uint64_t h)
+/* A slot keeps the entry, a tag and the key's first bytes, so a probe
+ * sequence reads one cache line, and touches an entry only for keys longer
+ * than 8 bytes whose tags and heads match (the customer map of an import
+ * is looked up once per line of a file of millions of lines). */
+static inline uint32_t cs_slot_tag(uint64_t h, size_t len)
 {
-    return h & UINT64_C(0xFFFFFFFF00000000);
+    return (uint32_t)(h >> 40) << 8 | (uint32_t)(len < 255 ? len : 255);
+}
+
+static inline uint64_t cs_slot_head(const char *key, size_t len)
+{
+    uint64_t head = 0;
+    memcpy(&head, key, len < 8 ? len : 8);
+    return head;
 }
 
 static ptrdiff_t cs_strmap_find_h(const cs_strmap *m, const char *key, size_t len, uint64_t h)
 {
     if (m->cap == 0)
         return -1;
-    uint64_t tag = cs_slot_tag(h);
+    uint32_t tag = cs_slot_tag(h, len);
+    uint64_t head = cs_slot_head(key, len);
     size_t mask = m->cap - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint64_t s = m->slot[i];
-        if (s == 0)
+        const cs_strmap_slot *s = &m->slot[i];
+        if (s->entry == 0)
             return -1;
-        if (cs_slot_tag(s) != tag)
+        if (s->tag != tag || s->head != head)
             continue;
-        size_t e = (size_t)(uint32_t)s - 1;
-        if (m->key_len[e] == len && memcmp(m->arena + m->key_off[e], key, len) == 0)
+        size_t e = (size_t)s->entry - 1;
+        /* The tag holds the length below 255: up to 8 bytes, the head is
+         * the whole key. */
+        if (len <= 8 || (m->key_len[e] == len && memcmp(m->arena + m->key_off[e], key, len) == 0))
             return (ptrdiff_t)e;
     }
 }
@@ -71,21 +82,23 @@ ptrdiff_t cs_strmap_find(const cs_strmap *m, const char *key, size_t len)
     return cs_strmap_find_h(m, key, len, cs_hash(key, len));
 }
 
-static void cs_slot_put(uint64_t *slot, size_t mask, uint64_t h, size_t e)
+static void cs_slot_put(cs_strmap_slot *slot, size_t mask, uint64_t h, size_t len, uint64_t head,
+                        size_t e)
 {
     size_t i = (size_t)h & mask;
-    while (slot[i])
+    while (slot[i].entry)
         i = (i + 1) & mask;
-    slot[i] = cs_slot_tag(h) | (uint64_t)(e + 1);
+    slot[i] = (cs_strmap_slot){head, cs_slot_tag(h, len), (uint32_t)(e + 1)};
 }
 
 static bool cs_strmap_grow_slots_to(cs_strmap *m, size_t cap)
 {
-    uint64_t *slot = cs_calloc(cap, sizeof *slot);
+    cs_strmap_slot *slot = cs_calloc(cap, sizeof *slot);
     if (!slot)
         return false;
     for (size_t e = 0; e < m->count; e++)
-        cs_slot_put(slot, cap - 1, m->hash[e], e);
+        cs_slot_put(slot, cap - 1, m->hash[e], m->key_len[e],
+                    cs_slot_head(m->arena + m->key_off[e], m->key_len[e]), e);
     cs_free(m->slot);
     m->slot = slot;
     m->cap = cap;
@@ -176,7 +189,7 @@ ptrdiff_t cs_strmap_put(cs_strmap *m, const char *key, size_t len, bool *inserte
     m->key_len[e] = (uint32_t)len;
     m->value[e] = 0;
     m->arena_len += len + 1;
-    cs_slot_put(m->slot, m->cap - 1, h, e);
+    cs_slot_put(m->slot, m->cap - 1, h, len, cs_slot_head(key, len), e);
     m->count++;
     *inserted = true;
     return (ptrdiff_t)e;

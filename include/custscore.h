@@ -172,6 +172,23 @@ CUSTSCORE_API int custscore_close(custscore *db);
  */
 CUSTSCORE_API int custscore_busy_timeout(custscore *db, int milliseconds);
 
+/**
+ * Free the memory the handle keeps between calls: the order history it
+ * loaded last (about 28 bytes per order plus the customer keys: some
+ * 300 MB for 10 million orders) and SQLite's page cache.
+ *
+ * The model fits, scoring, value, churn and CLV calls load every
+ * customer's orders from the store; the handle keeps the last history so
+ * that the next call for the same (or an earlier) as-of day does not read
+ * the orders again (a nightly job fits two models and scores with one
+ * load). It is dropped by itself when the customers or orders change
+ * (through this handle, a rolled-back batch, or another connection's
+ * commit) and by custscore_close(). Call this when a long-lived handle
+ * should give the memory back; the next call loads again.
+ * @return 0, ::CUSTSCORE_EINVAL (@p db NULL).
+ */
+CUSTSCORE_API int custscore_release_memory(custscore *db);
+
 /** Schema version of the store's file (`PRAGMA user_version`) this library writes. */
 #define CUSTSCORE_SCHEMA_VERSION 2
 

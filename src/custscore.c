@@ -292,6 +292,17 @@ int custscore_close(custscore *db)
     return CUSTSCORE_OK;
 }
 
+int custscore_release_memory(custscore *db)
+{
+    if (!db)
+        return CUSTSCORE_EINVAL;
+    cs_clear_error(db);
+    cs_history_cache_drop(db);
+    if (db->sql)
+        sqlite3_db_release_memory(db->sql);
+    return CUSTSCORE_OK;
+}
+
 int custscore_busy_timeout(custscore *db, int milliseconds)
 {
     if (!db)

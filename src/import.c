@@ -880,6 +880,7 @@ static int cs_order_batch_flush(cs_import *im, cs_order_batch *b)
             if (rc)
                 return rc;
         }
+        db->data_gen++; /* the orders change: the cached history goes */
         for (size_t r = 0; r < b->n; r++)
             cs_bind_order(b->many, (int)r * 5, b->id[r], &b->row[r]);
         int src = sqlite3_step(b->many);

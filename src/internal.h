@@ -68,6 +68,11 @@ struct custscore {
     char *scratch_key;           /* owned copy behind custscore_summary_one()'s out->customer */
     sqlite3_stmt *snapshot_stmt; /* behind custscore_snapshot_get()'s strings */
     char *snapshot_json;         /* custscore_snapshot_get()'s JSON row */
+    /* The last order history loaded (summary.c), kept until the customers
+     * or orders change: data_gen counts this handle's writes to them and
+     * its rollbacks, PRAGMA data_version tells other connections' commits. */
+    struct cs_history_cache *history;
+    uint64_t data_gen;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -258,11 +263,20 @@ typedef struct cs_history {
     double *revenue; /* [n_orders] */
     double *cost;    /* [n_orders], 0 where unknown */
     bool any_cost;   /* some order has a known cost */
+    /* Borrowed from the handle's cache (read-only; cs_history_free gives it
+     * back): the customer arrays always, the order arrays unless
+     * own_orders (a copy filtered to an earlier as-of day). */
+    struct cs_history_cache *cache;
+    bool own_orders;
 } cs_history;
 
-/* Load all orders with ts on or before the day of @as_of (INT64_MAX: all). */
+/* Load all orders with ts on or before the day of @as_of (INT64_MAX: all).
+ * The result may share arrays with the handle's cached history: treat it as
+ * read-only and give it back with cs_history_free(). */
 int cs_history_load(custscore *db, int64_t as_of, cs_history *out);
 void cs_history_free(cs_history *h);
+/* Drop the handle's cached history (borrowers keep theirs until freed). */
+void cs_history_cache_drop(custscore *db);
 /* Index of @key in h->key (binary search), or -1. */
 ptrdiff_t cs_history_find(const cs_history *h, const char *key);
 

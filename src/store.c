@@ -176,6 +176,16 @@ sqlite3_stmt *cs_stmt(custscore *db, enum cs_stmt_id id)
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    switch (id) {
+    case CS_STMT_CUSTOMER_INSERT:
+    case CS_STMT_ORDER_UPDATE:
+    case CS_STMT_ORDER_INSERT:
+    case CS_STMT_ORDER_ADD_NEW:
+        db->data_gen++; /* the customers or orders change: the cached history goes */
+        break;
+    default:
+        break;
+    }
     return st;
 }
 
@@ -347,6 +357,7 @@ int cs_store_open(custscore *db, const char *path, int flags)
 
 void cs_store_close(custscore *db)
 {
+    cs_history_cache_drop(db);
     sqlite3_finalize(db->snapshot_stmt);
     db->snapshot_stmt = NULL;
     cs_free(db->snapshot_json);
@@ -401,7 +412,9 @@ int cs_tx_end(custscore *db, int rc)
             return CUSTSCORE_OK;
         rc = cs_sqlite_error(db, src, "committing");
     }
-    /* Keep the first error's message: the rollback's status is secondary. */
+    /* Keep the first error's message: the rollback's status is secondary.
+     * Rolled back writes may have been seen by a history loaded since. */
+    db->data_gen++;
     if (db->in_batch && sqlite3_get_autocommit(db->sql)) {
         /* After a full disk, an I/O error or no memory SQLite may have had
          * to roll back the whole transaction, not just this operation: the
@@ -444,6 +457,7 @@ int custscore_commit(custscore *db)
         return cs_error(db, CUSTSCORE_EINVAL, "custscore_commit: no batch is open");
     int src = sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
     if (src != SQLITE_OK) {
+        db->data_gen++; /* the batch may be rolled back */
         int code = cs_sqlite_error(db, src, "custscore_commit");
         /* A busy commit can be retried; anything else ends the batch. */
         if (code != CUSTSCORE_EBUSY) {
@@ -465,6 +479,7 @@ int custscore_rollback(custscore *db)
     if (!db->in_batch)
         return CUSTSCORE_OK;
     db->in_batch = false;
+    db->data_gen++; /* writes of the batch may have been seen by a cached history */
     if (sqlite3_get_autocommit(db->sql))
         return CUSTSCORE_OK;
     int src = sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);

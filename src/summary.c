@@ -42,17 +42,58 @@ static bool cs_amount_valid(double v)
     return fabs(v) <= CUSTSCORE_MAX_AMOUNT;
 }
 
+/* The handle's cached history: the last one loaded, shared with the calls
+ * that use it (refs: one for the handle while it keeps it, one per
+ * borrower). Loading 10M orders takes seconds; a nightly job loads the
+ * same history for each model fit and for scoring. */
+struct cs_history_cache {
+    cs_history h;          /* owns every array */
+    int64_t limit;         /* cs_as_of_limit() of the load */
+    int64_t first_cost_ts; /* earliest order with a known cost (INT64_MAX: none) */
+    unsigned refs;
+    uint64_t data_gen;    /* the handle's data_gen at the load */
+    int64_t data_version; /* PRAGMA data_version before the load */
+};
+
+static void cs_history_free_arrays(cs_history *h, bool customers, bool orders)
+{
+    if (customers) {
+        cs_free(h->customer_id);
+        cs_free(h->key);
+        cs_free(h->key_pool);
+    }
+    if (orders) {
+        cs_free(h->offset);
+        cs_free(h->ts);
+        cs_free(h->revenue);
+        cs_free(h->cost);
+    }
+}
+
+static void cs_history_cache_release(struct cs_history_cache *c)
+{
+    if (c && --c->refs == 0) {
+        cs_history_free_arrays(&c->h, true, true);
+        cs_free(c);
+    }
+}
+
+void cs_history_cache_drop(custscore *db)
+{
+    cs_history_cache_release(db->history);
+    db->history = NULL;
+}
+
 void cs_history_free(cs_history *h)
 {
     if (!h)
         return;
-    cs_free(h->customer_id);
-    cs_free(h->key);
-    cs_free(h->key_pool);
-    cs_free(h->offset);
-    cs_free(h->ts);
-    cs_free(h->revenue);
-    cs_free(h->cost);
+    if (h->cache) {
+        cs_history_free_arrays(h, false, h->own_orders);
+        cs_history_cache_release(h->cache);
+    } else {
+        cs_history_free_arrays(h, true, true);
+    }
     memset(h, 0, sizeof *h);
 }
 
@@ -293,7 +334,7 @@ static bool cs_scan_finish(cs_scan *sc)
 }
 
 static int cs_history_scan(custscore *db, int64_t as_of, const cs_id_index *ix, cs_scan *sc,
-                           bool *any_cost)
+                           int64_t *first_cost_ts)
 {
     sc->grouped = true;
     sqlite3_stmt *st = NULL;
@@ -339,8 +380,8 @@ static int cs_history_scan(custscore *db, int64_t as_of, const cs_id_index *ix, 
                           revenue, cost);
             break;
         }
-        if (has_cost)
-            *any_cost = true;
+        if (has_cost && ts < *first_cost_ts)
+            *first_cost_ts = ts;
         size_t j = k % CS_SCAN_BLOCK;
         blk->ts[j] = ts;
         blk->revenue[j] = revenue;
@@ -438,9 +479,22 @@ static int cs_history_group(custscore *db, cs_scan *sc, cs_history *out)
     return rc;
 }
 
-int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
+static int64_t cs_data_version(custscore *db)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(db->sql, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int cs_history_read(custscore *db, int64_t as_of, cs_history *out, int64_t *first_cost_ts)
 {
     memset(out, 0, sizeof *out);
+    *first_cost_ts = INT64_MAX;
     /* One read transaction so customers and orders are a consistent snapshot.
      * Outside a batch none is open between calls; one left by a failure (a
      * COMMIT that could not run, out of memory) would pin an old snapshot. */
@@ -458,7 +512,7 @@ int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
     if (rc == 0 && !cs_id_index_build(&ix, out))
         rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory indexing customers");
     if (rc == 0)
-        rc = cs_history_scan(db, as_of, &ix, &sc, &out->any_cost);
+        rc = cs_history_scan(db, as_of, &ix, &sc, first_cost_ts);
     /* End the read transaction whatever happened: a COMMIT that fails (no
      * memory to run it) must not leave it open. */
     if (own_tx && sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
@@ -468,9 +522,96 @@ int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
     if (rc == 0)
         rc = cs_history_group(db, &sc, out);
     cs_scan_free(&sc);
+    out->any_cost = *first_cost_ts != INT64_MAX;
     if (rc)
         cs_history_free(out);
     return rc;
+}
+
+/* The cached history's orders up to @limit (earlier than the cache's):
+ * each customer's orders are sorted by time, so a prefix of each. */
+static int cs_history_filter(custscore *db, struct cs_history_cache *c, int64_t limit,
+                             cs_history *out)
+{
+    const cs_history *src = &c->h;
+    size_t n = src->n_customers;
+    *out = *src;
+    out->offset = cs_calloc(n + 1, sizeof *out->offset);
+    size_t kept = 0;
+    if (out->offset) {
+        for (size_t i = 0; i < n; i++) {
+            size_t a = src->offset[i], b = src->offset[i + 1], k = a;
+            while (k < b && src->ts[k] <= limit)
+                k++;
+            kept += k - a;
+            out->offset[i + 1] = kept;
+        }
+    }
+    size_t m = kept ? kept : 1;
+    out->ts = out->offset ? cs_mallocarray(m, sizeof *out->ts) : NULL;
+    out->revenue = out->ts ? cs_mallocarray(m, sizeof *out->revenue) : NULL;
+    out->cost = out->revenue ? cs_mallocarray(m, sizeof *out->cost) : NULL;
+    if (!out->cost) {
+        cs_free(out->offset);
+        cs_free(out->ts);
+        cs_free(out->revenue);
+        memset(out, 0, sizeof *out);
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory filtering orders");
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t from = src->offset[i], len = out->offset[i + 1] - out->offset[i];
+        memcpy(out->ts + out->offset[i], src->ts + from, len * sizeof *out->ts);
+        memcpy(out->revenue + out->offset[i], src->revenue + from, len * sizeof *out->revenue);
+        memcpy(out->cost + out->offset[i], src->cost + from, len * sizeof *out->cost);
+    }
+    out->n_orders = kept;
+    out->any_cost = c->first_cost_ts <= limit;
+    out->cache = c;
+    out->own_orders = true;
+    c->refs++;
+    return CUSTSCORE_OK;
+}
+
+int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t limit = cs_as_of_limit(as_of);
+    int64_t version = cs_data_version(db);
+    struct cs_history_cache *c = db->history;
+    if (c && (c->data_gen != db->data_gen || version < 0 || c->data_version != version)) {
+        cs_history_cache_drop(db); /* the customers or orders changed */
+        c = NULL;
+    }
+    if (c && c->limit == limit) {
+        *out = c->h;
+        out->cache = c;
+        out->own_orders = false;
+        c->refs++;
+        return CUSTSCORE_OK;
+    }
+    if (c && limit < c->limit)
+        return cs_history_filter(db, c, limit, out);
+    /* Load, and keep it (the arrays are the cache's; out borrows them). */
+    c = cs_calloc(1, sizeof *c);
+    if (!c)
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory loading orders");
+    uint64_t gen = db->data_gen;
+    int rc = cs_history_read(db, as_of, &c->h, &c->first_cost_ts);
+    if (rc) {
+        cs_free(c);
+        return rc;
+    }
+    c->limit = limit;
+    c->data_gen = gen;
+    c->data_version = version;
+    c->refs = 1;
+    cs_history_cache_drop(db);
+    db->history = c;
+    *out = c->h;
+    out->cache = c;
+    out->own_orders = false;
+    c->refs++;
+    return CUSTSCORE_OK;
 }
 
 ptrdiff_t cs_history_find(const cs_history *h, const char *key)

@@ -198,6 +198,7 @@ FUNCTIONS = [
     ("custscore_open", c_int, [_S, c_int, POINTER(_H)], _check_open),
     ("custscore_close", c_int, [_H], _check_code),
     ("custscore_busy_timeout", c_int, [_H, c_int], _check_handle),
+    ("custscore_release_memory", c_int, [_H], _check_handle),
     # ingest
     ("custscore_begin", c_int, [_H], _check_handle),
     ("custscore_commit", c_int, [_H], _check_handle),

@@ -152,6 +152,12 @@ class Store:
         with self._lock:
             lib.custscore_busy_timeout(self._h(), int(milliseconds))
 
+    def release_memory(self) -> None:
+        """Free the memory the store keeps between calls (the order history
+        loaded last, SQLite's page cache); the next call loads again."""
+        with self._lock:
+            lib.custscore_release_memory(self._h())
+
     @property
     def errmsg(self) -> str:
         """Message of the last failing call on this store ("" after a success)."""

@@ -34,7 +34,8 @@ def test_closed_store_raises():
     store.close()  # harmless twice
     for call in (lambda: store.customer_count(), lambda: store.add_customer("a"),
                  lambda: store.summary("2020-01-01"), lambda: store.begin(),
-                 lambda: store.errmsg, lambda: store.busy_timeout(10)):
+                 lambda: store.errmsg, lambda: store.busy_timeout(10),
+                 lambda: store.release_memory()):
         with pytest.raises(custscore.Closed):
             call()
     with pytest.raises(ValueError):  # Closed is a ValueError, as for closed files
@@ -42,6 +43,17 @@ def test_closed_store_raises():
     with pytest.raises(custscore.Closed):
         with store:
             pass
+
+
+def test_release_memory_then_same_summary(db_path):
+    with custscore.open(db_path) as store:
+        store.add_order("c1", "2024-01-02", 10.0, order_key="A")
+        store.add_order("c1", "2024-02-02", 12.0, order_key="B")
+        before = store.summary("2024-03-01")
+        store.release_memory()
+        assert store.summary("2024-03-01") == before
+        store.add_order("c1", "2024-02-20", 5.0, order_key="C")
+        assert store.summary("2024-03-01") != before
 
 
 def test_context_manager_closes_on_exception(db_path):

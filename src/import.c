@@ -132,6 +132,11 @@ typedef struct cs_import {
     size_t keys_len, keys_cap;
     char *synth; /* orders without an order column: one customer's made-up keys */
     size_t synth_cap;
+    /* Into a store without customers or orders: the history the store now
+     * holds, built on the way and handed to the handle's cache after the
+     * commit (the next fit or scoring then reads no order). */
+    cs_history *seed;
+    int64_t seed_first_cost;    /* earliest order with a cost, INT64_MAX: none */
     int64_t input_size;         /* bytes of the input when known, else 0 */
     uint64_t raw_bytes;         /* bytes of the records read so far */
     bool orders_table_empty;    /* at the start: no order can be replaced */
@@ -1016,6 +1021,88 @@ static int cs_customer_orders(cs_import *im, const uint32_t *perm, size_t a, siz
     return CUSTSCORE_OK;
 }
 
+/* Time order, ties in key order (as a scan of the orders table sorted by
+ * time finds them). */
+static int cs_order_out_by_time_key(const void *a, const void *b)
+{
+    const cs_order_out *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return cs_order_out_cmp(a, b);
+}
+
+/* The history of an import into an empty store: its customers (new ones
+ * got ids in key order, so id order is key order) and room for its orders.
+ * NULL when out of memory: the import goes on without it. */
+static cs_history *cs_seed_begin(cs_import *im, const cs_cust_ref *by_id)
+{
+    size_t nc = im->customers.count, n = im->nline ? im->nline : 1;
+    cs_history *h = cs_calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->customer_id = cs_mallocarray(nc ? nc : 1, sizeof *h->customer_id);
+    h->key = cs_mallocarray(nc ? nc : 1, sizeof *h->key);
+    h->key_pool = cs_malloc(im->customers.arena_len ? im->customers.arena_len : 1);
+    h->offset = cs_calloc(nc + 1, sizeof *h->offset);
+    h->ts = cs_mallocarray(n, sizeof *h->ts);
+    h->revenue = cs_mallocarray(n, sizeof *h->revenue);
+    h->cost = cs_mallocarray(n, sizeof *h->cost);
+    if (!h->customer_id || !h->key || !h->key_pool || !h->offset || !h->ts || !h->revenue ||
+        !h->cost) {
+        cs_history_free(h);
+        cs_free(h);
+        return NULL;
+    }
+    size_t pool = 0;
+    for (size_t r = 0; r < nc; r++) {
+        h->customer_id[r] = by_id[r].id;
+        memcpy(h->key_pool + pool, by_id[r].key, by_id[r].len);
+        h->key_pool[pool + by_id[r].len] = '\0';
+        h->key[r] = h->key_pool + pool;
+        pool += by_id[r].len + 1;
+    }
+    h->n_customers = nc;
+    im->seed_first_cost = INT64_MAX;
+    return h;
+}
+
+/* Add customer r's orders (sorted by key) to the seed, by time. */
+static bool cs_seed_add(cs_import *im, size_t r, const cs_order_out *o, size_t n,
+                        cs_order_out **tmp, size_t *tmp_cap)
+{
+    cs_history *h = im->seed;
+    if (n > *tmp_cap) {
+        cs_order_out *p = cs_reallocarray(*tmp, n, sizeof *p);
+        if (!p)
+            return false;
+        *tmp = p;
+        *tmp_cap = n;
+    }
+    memcpy(*tmp, o, n * sizeof *o);
+    cs_order_out_sort(*tmp, n, cs_order_out_by_time_key);
+    size_t at = h->n_orders;
+    for (size_t k = 0; k < n; k++) {
+        const cs_order_out *t = &(*tmp)[k];
+        h->ts[at + k] = t->ts;
+        h->revenue[at + k] = t->revenue;
+        h->cost[at + k] = t->cost; /* 0 when no line had one, as a load reads NULL */
+        if (t->has_cost && t->ts < im->seed_first_cost)
+            im->seed_first_cost = t->ts;
+    }
+    h->n_orders = at + n;
+    h->offset[r + 1] = h->n_orders;
+    return true;
+}
+
+static void cs_seed_drop(cs_import *im)
+{
+    if (im->seed) {
+        cs_history_free(im->seed);
+        cs_free(im->seed);
+        im->seed = NULL;
+    }
+}
+
 static int cs_import_write_orders(cs_import *im)
 {
     custscore *db = im->db;
@@ -1037,9 +1124,11 @@ static int cs_import_write_orders(cs_import *im)
         cs_free(batch);
         return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
     }
-    cs_order_out *buf = NULL;
-    size_t buf_cap = 0;
+    cs_order_out *buf = NULL, *tmp = NULL;
+    size_t buf_cap = 0, tmp_cap = 0;
     size_t nc = im->customers.count;
+    if (im->orders_table_empty && im->customers_table_empty)
+        im->seed = cs_seed_begin(im, by_id);
     for (size_t r = 0; r < nc && rc == CUSTSCORE_OK; r++) {
         size_t a = start[r], b = start[r + 1];
         /* The lines are visited in customer order, scattered over the
@@ -1052,12 +1141,17 @@ static int cs_import_write_orders(cs_import *im)
                 CS_PREFETCH(im->keys + im->line[perm[k]].key_off);
             }
         }
-        if (a == b)
+        if (a == b) {
+            if (im->seed)
+                im->seed->offset[r + 1] = im->seed->n_orders;
             continue;
+        }
         size_t n = 0;
         rc = cs_customer_orders(im, perm, a, b, &buf, &buf_cap, &n);
         if (rc)
             break;
+        if (im->seed && !cs_seed_add(im, r, buf, n, &tmp, &tmp_cap))
+            cs_seed_drop(im); /* out of memory: the next call loads instead */
         uint32_t c = by_id[r].index;
         bool fresh = im->orders_table_empty || im->cust_state[c] == 2;
         rc = cs_write_customer_orders(im, batch, by_id[r].id, fresh, buf, n);
@@ -1067,6 +1161,7 @@ static int cs_import_write_orders(cs_import *im)
     sqlite3_finalize(batch->many);
     cs_free(batch);
     cs_free(buf);
+    cs_free(tmp);
     cs_free(by_id);
     cs_free(perm);
     cs_free(start);
@@ -1393,7 +1488,15 @@ static int cs_import_run(cs_import *im)
     if (rc == 0 && im->rejects && fflush(im->rejects) != 0)
         rc =
             cs_error(db, CUSTSCORE_EIO, "%s: cannot write the rejects file", im->opt->rejects_path);
-    return cs_tx_end(db, rc);
+    /* Other connections cannot commit while this one holds the write lock:
+     * the version read now is the one the store has after this commit. */
+    int64_t version = im->seed && rc == 0 ? cs_data_version(db) : -1;
+    rc = cs_tx_end(db, rc);
+    if (rc == 0 && im->seed && version >= 0) {
+        cs_history_cache_install(db, im->seed, im->seed_first_cost, version);
+        im->seed = NULL;
+    }
+    return rc;
 }
 
 static int cs_import_any(custscore *db, custscore_kind kind, const char *path, const char *data,
@@ -1461,6 +1564,7 @@ static int cs_import_any(custscore *db, custscore_kind kind, const char *path, c
             cs_free(im.header[c]);
     cs_free(im.header);
     cs_free(im.is_attr);
+    cs_seed_drop(&im);
     cs_free(im.line);
     cs_free(im.keys);
     cs_free(im.synth);

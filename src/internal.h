@@ -277,6 +277,15 @@ int cs_history_load(custscore *db, int64_t as_of, cs_history *out);
 void cs_history_free(cs_history *h);
 /* Drop the handle's cached history (borrowers keep theirs until freed). */
 void cs_history_cache_drop(custscore *db);
+/* Make @h (every order of the store, customers by key, each customer's
+ * orders by time: what cs_history_load(db, INT64_MAX) would read) the
+ * handle's cached history; takes the arrays and frees @h. @first_cost_ts:
+ * the earliest order with a known cost (INT64_MAX: none); @data_version:
+ * PRAGMA data_version that the store has with these contents. */
+void cs_history_cache_install(custscore *db, cs_history *h, int64_t first_cost_ts,
+                              int64_t data_version);
+/* PRAGMA data_version of the handle's connection, -1 when it cannot be read. */
+int64_t cs_data_version(custscore *db);
 /* Index of @key in h->key (binary search), or -1. */
 ptrdiff_t cs_history_find(const cs_history *h, const char *key);
 

@@ -479,7 +479,7 @@ static int cs_history_group(custscore *db, cs_scan *sc, cs_history *out)
     return rc;
 }
 
-static int64_t cs_data_version(custscore *db)
+int64_t cs_data_version(custscore *db)
 {
     sqlite3_stmt *st;
     int64_t v = -1;
@@ -570,6 +570,29 @@ static int cs_history_filter(custscore *db, struct cs_history_cache *c, int64_t 
     out->own_orders = true;
     c->refs++;
     return CUSTSCORE_OK;
+}
+
+void cs_history_cache_install(custscore *db, cs_history *h, int64_t first_cost_ts,
+                              int64_t data_version)
+{
+    struct cs_history_cache *c = cs_calloc(1, sizeof *c);
+    if (!c) {
+        cs_history_free(h); /* no cache: the next call loads */
+        cs_free(h);
+        return;
+    }
+    c->h = *h;
+    c->h.any_cost = first_cost_ts != INT64_MAX;
+    c->h.cache = NULL;
+    c->h.own_orders = false;
+    cs_free(h);
+    c->limit = INT64_MAX;
+    c->first_cost_ts = first_cost_ts;
+    c->refs = 1;
+    c->data_gen = db->data_gen;
+    c->data_version = data_version;
+    cs_history_cache_drop(db);
+    db->history = c;
 }
 
 int cs_history_load(custscore *db, int64_t as_of, cs_history *out)

@@ -160,12 +160,63 @@ START_TEST(test_same_answers_as_a_fresh_handle)
 }
 END_TEST
 
+/* An import into an empty store hands the history it wrote to the
+ * handle: the answers right after it must be a fresh handle's. */
+static void import_then_compare(const char *csv, const int *days, size_t n_days)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "s.db");
+    char *file = tu_join(dir, "orders.csv");
+    ck_assert_int_eq(tu_write_file(file, csv), 0);
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, CUSTSCORE_OPEN_CREATE, &db), 0);
+    custscore_import_report rep;
+    ck_assert_msg(custscore_import_csv(db, CUSTSCORE_KIND_ORDERS, file, NULL, &rep) == 0, "%s",
+                  custscore_errmsg(db));
+    for (size_t i = 0; i < n_days; i++)
+        same_as_fresh(db, path, T0 + days[i] * DAY);
+    custscore_close(db);
+    free(file);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+START_TEST(test_import_hands_its_history_over)
+{
+    /* Lines summed into orders (cost on some lines only), same-day orders
+     * whose key order differs from the file order, customers out of key
+     * order, a return, and costs only from March on. */
+    const char *keyed = "order,customer,date,revenue,cost\n"
+                        "B2,zed,2020-03-05,10,\n"
+                        "A1,alpha,2020-01-10,20,\n"
+                        "B1,zed,2020-03-05,5,2\n"
+                        "A1,alpha,2020-01-10,7,\n"
+                        "Z9,alpha,2020-01-05,30,\n"
+                        "C1,mid,2020-01-15,-4,\n"
+                        "A2,alpha,2020-02-01,12,3\n"
+                        "B2,zed,2020-03-06,1,1\n"
+                        "M1,mid,2020-05-01,8,\n";
+    const int days[] = {400, 40, 400, 31, 65, 500, 9, 400};
+    import_then_compare(keyed, days, sizeof days / sizeof days[0]);
+    /* Without an order column: keys made up per customer and time. */
+    const char *unkeyed = "customer,date,revenue\n"
+                          "zed,2020-03-05,10\n"
+                          "alpha,2020-01-10,20\n"
+                          "zed,2020-03-05,5\n"
+                          "alpha,2020-02-01,7\n"
+                          "zed,2020-01-01,3\n";
+    import_then_compare(unkeyed, days, sizeof days / sizeof days[0]);
+}
+END_TEST
+
 static Suite *history_cache_suite(void)
 {
     Suite *s = suite_create("history_cache");
     TCase *tc = tcase_create("history_cache");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_same_answers_as_a_fresh_handle);
+    tcase_add_test(tc, test_import_hands_its_history_over);
     suite_add_tcase(s, tc);
     return s;
 }

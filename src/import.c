@@ -693,6 +693,85 @@ static int cs_cust_by_id(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* Rows per INSERT statement when adding customers and orders: one
+ * statement of many rows costs SQLite far less per row than a statement per
+ * row. */
+#define CS_ROWS_PER_INSERT 64
+
+/* Add the customers of the file that are not in the store (sorted by key;
+ * their keys were checked when read) and set their ids: ids following the
+ * largest one, given explicitly, CS_ROWS_PER_INSERT rows per INSERT (one
+ * statement per customer, with a lookup first, costs seconds for a
+ * million). */
+static int cs_add_new_customers(cs_import *im, cs_cust_ref *fresh, size_t n)
+{
+    custscore *db = im->db;
+    if (n == 0)
+        return CUSTSCORE_OK;
+    sqlite3_stmt *st = NULL;
+    int rc = cs_prepare(db, "SELECT max(id) FROM customer", &st);
+    if (rc)
+        return rc;
+    int src = sqlite3_step(st);
+    int64_t max_id = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (src != SQLITE_ROW)
+        return cs_sqlite_error(db, src, "reading the customers");
+    if (max_id < 0)
+        max_id = 0;
+    if ((uint64_t)(INT64_MAX - max_id) < (uint64_t)n) {
+        /* Ids near the end of the range (set by hand): let SQLite pick. */
+        for (size_t k = 0; k < n; k++) {
+            rc = cs_customer_id(db, fresh[k].key, fresh[k].len, true, &fresh[k].id);
+            if (rc)
+                return rc;
+        }
+        return CUSTSCORE_OK;
+    }
+    static const char head[] = "INSERT INTO customer(id, key, created) VALUES (?,?,0)";
+    char sql[sizeof head + CS_ROWS_PER_INSERT * sizeof ",(?,?,0)"];
+    size_t len = sizeof head - 1;
+    memcpy(sql, head, len);
+    for (int r = 1; r < CS_ROWS_PER_INSERT; r++) {
+        memcpy(sql + len, ",(?,?,0)", 8);
+        len += 8;
+    }
+    sql[len] = '\0';
+    sqlite3_stmt *many = NULL;
+    rc = cs_prepare(db, sql, &many);
+    if (rc)
+        return rc;
+    db->data_gen++; /* the customers change: the cached history goes */
+    for (size_t k = 0; k < n; k++)
+        fresh[k].id = max_id + 1 + (int64_t)k;
+    size_t k = 0;
+    for (; rc == CUSTSCORE_OK && k + CS_ROWS_PER_INSERT <= n; k += CS_ROWS_PER_INSERT) {
+        for (int r = 0; r < CS_ROWS_PER_INSERT; r++) {
+            sqlite3_bind_int64(many, 2 * r + 1, fresh[k + (size_t)r].id);
+            sqlite3_bind_text(many, 2 * r + 2, fresh[k + (size_t)r].key,
+                              (int)fresh[k + (size_t)r].len, SQLITE_STATIC);
+        }
+        src = sqlite3_step(many);
+        sqlite3_reset(many);
+        if (src != SQLITE_DONE)
+            rc = cs_sqlite_error(db, src, "adding customers");
+    }
+    sqlite3_finalize(many);
+    if (rc == CUSTSCORE_OK && k < n) {
+        rc = cs_prepare(db, "INSERT INTO customer(id, key, created) VALUES (?1, ?2, 0)", &st);
+        for (; rc == CUSTSCORE_OK && k < n; k++) {
+            sqlite3_bind_int64(st, 1, fresh[k].id);
+            sqlite3_bind_text(st, 2, fresh[k].key, (int)fresh[k].len, SQLITE_STATIC);
+            src = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (src != SQLITE_DONE)
+                rc = cs_sqlite_error(db, src, "adding a customer");
+        }
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
 /* Give every customer of the file its store id: existing customers are
  * looked up, new ones are added in key order so the customer table and its
  * key index grow at their ends (adding a million customers in file order
@@ -738,19 +817,17 @@ static int cs_import_resolve_customers(cs_import *im, cs_cust_ref **by_id)
         if (im->cust_state[c] == 0)
             fresh[f++] = ref[c];
     qsort(fresh, n_new, sizeof *fresh, cs_cust_by_key);
-    for (size_t k = 0; k < n_new; k++) {
-        int64_t id;
-        int rc = cs_customer_id(db, fresh[k].key, fresh[k].len, true, &id);
-        if (rc) {
-            cs_free(fresh);
-            cs_free(ref);
-            return rc;
-        }
+    int rc = cs_add_new_customers(im, fresh, n_new);
+    for (size_t k = 0; k < n_new && rc == CUSTSCORE_OK; k++) {
         uint32_t c = fresh[k].index;
-        ref[c].id = im->customers.value[c] = id;
+        ref[c].id = im->customers.value[c] = fresh[k].id;
         im->cust_state[c] = 2;
     }
     cs_free(fresh);
+    if (rc) {
+        cs_free(ref);
+        return rc;
+    }
     qsort(ref, nc, sizeof *ref, cs_cust_by_id);
     *by_id = ref;
     return CUSTSCORE_OK;
@@ -838,9 +915,6 @@ static void cs_order_out_sort(cs_order_out *o, size_t n, int (*cmp)(const void *
     }
 }
 
-/* Rows per INSERT statement when adding orders: one statement of many rows
- * costs SQLite far less per row than a statement per row. */
-#define CS_ROWS_PER_INSERT 64
 #define CS_SYNTH_KEY 48 /* "@<ts>#<rank>" */
 
 /* Orders waiting to be added by one multi-row INSERT. */

@@ -291,6 +291,47 @@ START_TEST(test_unkeyed_orders)
 }
 END_TEST
 
+START_TEST(test_import_after_the_largest_id)
+{
+    /* New customers get the ids after the largest; with no room there
+     * (ids set by hand near the end of the range) SQLite picks them. */
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "s.db");
+    char *csv = tu_join(dir, "o.csv");
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(path, CUSTSCORE_OPEN_CREATE, &db), 0);
+    ck_assert_int_eq(custscore_add_customer(db, "OLD", 0), 0);
+    custscore_close(db);
+    sqlite3 *s;
+    ck_assert_int_eq(sqlite3_open(path, &s), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(s, "UPDATE customer SET id = 9223372036854775806", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(s);
+    ck_assert_int_eq(tu_write_file(csv, "order,customer,date,revenue\n"
+                                        "1,N1,2020-01-01,5\n2,N2,2020-01-02,6\n"
+                                        "3,N3,2020-01-03,7\n4,OLD,2020-01-04,8\n"),
+                     0);
+    ck_assert_int_eq(custscore_open(path, 0, &db), 0);
+    custscore_import_report rep;
+    ck_assert_msg(custscore_import_csv(db, CUSTSCORE_KIND_ORDERS, csv, NULL, &rep) == 0, "%s",
+                  custscore_errmsg(db));
+    ck_assert_int_eq(rep.added, 4);
+    int64_t n = 0;
+    ck_assert_int_eq(custscore_customer_count(db, &n), 0);
+    ck_assert_int_eq(n, 4);
+    custscore_close(db);
+    char *rows = order_rows(path);
+    ck_assert_str_eq(rows, "N1/1@1577836800=5;N2/2@1577923200=6;N3/3@1578009600=7;"
+                           "OLD/4@1578096000=8;");
+    free(rows);
+    free(csv);
+    free(path);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_newer_schema)
 {
     char *dir = tu_tmpdir();
@@ -405,6 +446,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, test_migrate_from_empty_file);
     tcase_add_test(tc, test_migrate_v1);
     tcase_add_test(tc, test_unkeyed_orders);
+    tcase_add_test(tc, test_import_after_the_largest_id);
     tcase_add_test(tc, test_newer_schema);
     tcase_add_test(tc, test_foreign_database);
     tcase_add_test(tc, test_not_a_database);

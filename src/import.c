@@ -677,14 +677,20 @@ typedef struct cs_cust_ref {
     int64_t id;
 } cs_cust_ref;
 
-/* Byte order, shorter first on a common prefix: SQLite's BINARY collation. */
+/* Byte order, shorter first on a common prefix: SQLite's BINARY collation
+ * (the order of the customer and order key indexes). */
+static int cs_key_cmp(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    if (c)
+        return c;
+    return (a_len > b_len) - (a_len < b_len);
+}
+
 static int cs_cust_by_key(const void *a, const void *b)
 {
     const cs_cust_ref *x = a, *y = b;
-    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
-    if (c)
-        return c;
-    return (x->len > y->len) - (x->len < y->len);
+    return cs_key_cmp(x->key, x->len, y->key, y->len);
 }
 
 static int cs_cust_by_id(const void *a, const void *b)
@@ -697,6 +703,26 @@ static int cs_cust_by_id(const void *a, const void *b)
  * statement of many rows costs SQLite far less per row than a statement per
  * row. */
 #define CS_ROWS_PER_INSERT 64
+
+/* Prepare "@head @row,@row,..." with CS_ROWS_PER_INSERT rows: a constant
+ * fragment repeated, not SQL built from input. */
+static int cs_prepare_rows(custscore *db, const char *head, const char *row, sqlite3_stmt **out)
+{
+    size_t head_len = strlen(head), row_len = strlen(row);
+    char sql[256 + CS_ROWS_PER_INSERT * 16];
+    if (head_len + CS_ROWS_PER_INSERT * (row_len + 1) >= sizeof sql)
+        return cs_error(db, CUSTSCORE_EINTERNAL, "multi-row INSERT longer than its buffer");
+    memcpy(sql, head, head_len);
+    size_t len = head_len;
+    for (int r = 0; r < CS_ROWS_PER_INSERT; r++) {
+        if (r)
+            sql[len++] = ',';
+        memcpy(sql + len, row, row_len);
+        len += row_len;
+    }
+    sql[len] = '\0';
+    return cs_prepare(db, sql, out);
+}
 
 /* Add the customers of the file that are not in the store (sorted by key;
  * their keys were checked when read) and set their ids: ids following the
@@ -728,17 +754,8 @@ static int cs_add_new_customers(cs_import *im, cs_cust_ref *fresh, size_t n)
         }
         return CUSTSCORE_OK;
     }
-    static const char head[] = "INSERT INTO customer(id, key, created) VALUES (?,?,0)";
-    char sql[sizeof head + CS_ROWS_PER_INSERT * sizeof ",(?,?,0)"];
-    size_t len = sizeof head - 1;
-    memcpy(sql, head, len);
-    for (int r = 1; r < CS_ROWS_PER_INSERT; r++) {
-        memcpy(sql + len, ",(?,?,0)", 8);
-        len += 8;
-    }
-    sql[len] = '\0';
     sqlite3_stmt *many = NULL;
-    rc = cs_prepare(db, sql, &many);
+    rc = cs_prepare_rows(db, "INSERT INTO customer(id, key, created) VALUES ", "(?,?,0)", &many);
     if (rc)
         return rc;
     db->data_gen++; /* the customers change: the cached history goes */
@@ -881,11 +898,9 @@ typedef struct cs_order_out {
 static int cs_order_out_cmp(const void *a, const void *b)
 {
     const cs_order_out *x = a, *y = b;
-    int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
+    int c = cs_key_cmp(x->key, x->key_len, y->key, y->key_len);
     if (c)
         return c;
-    if (x->key_len != y->key_len)
-        return x->key_len < y->key_len ? -1 : 1;
     return (x->first > y->first) - (x->first < y->first);
 }
 
@@ -943,19 +958,10 @@ static int cs_order_batch_flush(cs_import *im, cs_order_batch *b)
     custscore *db = im->db;
     if (b->n == CS_ROWS_PER_INSERT) {
         if (!b->many) {
-            /* The statement's text is a constant fragment repeated, not
-             * built from input. */
-            static const char head[] = "INSERT INTO orders(customer, order_key, ts, revenue, cost)"
-                                       " VALUES (?,?,?,?,?)";
-            char sql[sizeof head + CS_ROWS_PER_INSERT * sizeof ",(?,?,?,?,?)"];
-            size_t len = sizeof head - 1;
-            memcpy(sql, head, len);
-            for (int r = 1; r < CS_ROWS_PER_INSERT; r++) {
-                memcpy(sql + len, ",(?,?,?,?,?)", 12);
-                len += 12;
-            }
-            sql[len] = '\0';
-            int rc = cs_prepare(db, sql, &b->many);
+            int rc = cs_prepare_rows(db,
+                                     "INSERT INTO orders(customer, order_key, ts, revenue, cost)"
+                                     " VALUES ",
+                                     "(?,?,?,?,?)", &b->many);
             if (rc)
                 return rc;
         }

@@ -541,6 +541,21 @@ int cs_customer_set_created(custscore *db, int64_t customer_id, int64_t created)
     return cs_step_done(db, st, "setting the customer's creation time");
 }
 
+/* Bind (customer, order_key, ts, revenue, cost) as ?1..?5; cost NULL when
+ * unknown. The key must outlive the step. */
+static void cs_bind_order_row(sqlite3_stmt *st, int64_t customer_id, const char *key, size_t len,
+                              int64_t ts, double revenue, double cost, bool has_cost)
+{
+    sqlite3_bind_int64(st, 1, customer_id);
+    sqlite3_bind_text(st, 2, key, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, ts);
+    sqlite3_bind_double(st, 4, revenue);
+    if (has_cost)
+        sqlite3_bind_double(st, 5, cost);
+    else
+        sqlite3_bind_null(st, 5);
+}
+
 /* An order without an ERP key gets '@<ts>#<n>' (what an import gives a line
  * without an order column), n the first rank after the customer's keys of
  * that time, so it never replaces an order. */
@@ -567,12 +582,7 @@ static int cs_order_add_unkeyed(custscore *db, int64_t customer_id, int64_t ts, 
         st = cs_stmt(db, CS_STMT_ORDER_ADD_NEW);
         if (!st)
             return db->errcode;
-        sqlite3_bind_int64(st, 1, customer_id);
-        sqlite3_bind_text(st, 2, key, len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, ts);
-        sqlite3_bind_double(st, 4, revenue);
-        if (has_cost)
-            sqlite3_bind_double(st, 5, cost);
+        cs_bind_order_row(st, customer_id, key, (size_t)len, ts, revenue, cost, has_cost);
         int rc = cs_step_done(db, st, "adding an order");
         if (rc)
             return rc;
@@ -590,12 +600,7 @@ int cs_order_put(custscore *db, int64_t customer_id, const char *order_key, size
     sqlite3_stmt *st = cs_stmt(db, CS_STMT_ORDER_UPDATE);
     if (!st)
         return db->errcode;
-    sqlite3_bind_int64(st, 1, customer_id);
-    sqlite3_bind_text(st, 2, order_key, (int)order_key_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ts);
-    sqlite3_bind_double(st, 4, revenue);
-    if (has_cost)
-        sqlite3_bind_double(st, 5, cost);
+    cs_bind_order_row(st, customer_id, order_key, order_key_len, ts, revenue, cost, has_cost);
     int rc = cs_step_done(db, st, "replacing an order");
     if (rc)
         return rc;
@@ -606,12 +611,7 @@ int cs_order_put(custscore *db, int64_t customer_id, const char *order_key, size
     st = cs_stmt(db, CS_STMT_ORDER_INSERT);
     if (!st)
         return db->errcode;
-    sqlite3_bind_int64(st, 1, customer_id);
-    sqlite3_bind_text(st, 2, order_key, (int)order_key_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ts);
-    sqlite3_bind_double(st, 4, revenue);
-    if (has_cost)
-        sqlite3_bind_double(st, 5, cost);
+    cs_bind_order_row(st, customer_id, order_key, order_key_len, ts, revenue, cost, has_cost);
     return cs_step_done(db, st, "adding an order");
 }
 

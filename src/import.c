@@ -109,6 +109,14 @@ typedef struct cs_line {
     bool has_cost;
 } cs_line;
 
+/* A line whose customer is still to be looked up (cs_import_staged). */
+typedef struct cs_staged {
+    uint64_t hash;
+    uint32_t line;
+    uint8_t len;
+    char key[CUSTSCORE_MAX_KEY];
+} cs_staged;
+
 typedef struct cs_import {
     custscore *db;
     custscore_kind kind;
@@ -136,7 +144,9 @@ typedef struct cs_import {
      * holds, built on the way and handed to the handle's cache after the
      * commit (the next fit or scoring then reads no order). */
     cs_history *seed;
-    int64_t seed_first_cost;    /* earliest order with a cost, INT64_MAX: none */
+    int64_t seed_first_cost; /* earliest order with a cost, INT64_MAX: none */
+    cs_staged *staged;       /* orders: lines whose customer is looked up next */
+    size_t n_staged;
     int64_t input_size;         /* bytes of the input when known, else 0 */
     uint64_t raw_bytes;         /* bytes of the records read so far */
     bool orders_table_empty;    /* at the start: no order can be replaced */
@@ -507,10 +517,11 @@ static int cs_number_field(cs_import *im, const cs_csv_record *rec, enum cs_fiel
 }
 
 /* Find or add a customer key of the file; returns its index. */
-static int cs_import_customer(cs_import *im, const char *key, size_t len, size_t *index)
+static int cs_import_customer_h(cs_import *im, const char *key, size_t len, uint64_t hash,
+                                size_t *index)
 {
     bool inserted;
-    ptrdiff_t e = cs_strmap_put(&im->customers, key, len, &inserted);
+    ptrdiff_t e = cs_strmap_put_h(&im->customers, key, len, hash, &inserted);
     if (e < 0)
         return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
     if ((size_t)e >= im->cust_state_cap) {
@@ -525,6 +536,11 @@ static int cs_import_customer(cs_import *im, const char *key, size_t len, size_t
         im->cust_state[e] = 0;
     *index = (size_t)e;
     return CUSTSCORE_OK;
+}
+
+static int cs_import_customer(cs_import *im, const char *key, size_t len, size_t *index)
+{
+    return cs_import_customer_h(im, key, len, cs_strmap_hash(key, len), index);
 }
 
 /* Resolve a customer index to its store id, creating the customer; the map
@@ -554,6 +570,25 @@ static int cs_import_customer_id(cs_import *im, size_t index, int64_t *id, bool 
         return rc;
     im->customers.value[index] = *id;
     im->cust_state[index] = *is_new ? 2 : 1;
+    return CUSTSCORE_OK;
+}
+
+/* Lines whose customer lookup waits: a lookup in a map of a million
+ * customers misses the cache, so the slots of a few lines are fetched
+ * while the next lines are parsed. The map's entries stay in file order. */
+#define CS_STAGED 32
+
+static int cs_import_staged(cs_import *im)
+{
+    for (size_t k = 0; k < im->n_staged; k++) {
+        const cs_staged *st = &im->staged[k];
+        size_t cindex = 0;
+        int rc = cs_import_customer_h(im, st->key, st->len, st->hash, &cindex);
+        if (rc)
+            return rc;
+        im->line[st->line].customer = (uint32_t)cindex;
+    }
+    im->n_staged = 0;
     return CUSTSCORE_OK;
 }
 
@@ -622,11 +657,18 @@ static int cs_import_order_record(cs_import *im, const cs_csv_record *rec)
         revenue = -revenue;
 
     /* Keep the line; lines are summed into orders after the whole file is
-     * read (a file's lines of one order may be anywhere in it). */
-    size_t cindex = 0;
-    rc = cs_import_customer(im, cust, cust_len, &cindex);
-    if (rc)
-        return rc;
+     * read (a file's lines of one order may be anywhere in it). Its
+     * customer is looked up a few lines later (cs_import_staged). */
+    if (!im->staged) {
+        im->staged = cs_mallocarray(CS_STAGED, sizeof *im->staged);
+        if (!im->staged)
+            return cs_error(im->db, CUSTSCORE_ENOMEM, "out of memory");
+    }
+    if (im->n_staged == CS_STAGED) {
+        rc = cs_import_staged(im);
+        if (rc)
+            return rc;
+    }
     if (im->nline == im->line_cap) {
         if (im->line_cap >= UINT32_MAX - 1)
             return cs_error(im->db, CUSTSCORE_ERANGE,
@@ -654,11 +696,17 @@ static int cs_import_order_record(cs_import *im, const cs_csv_record *rec)
         memcpy(im->keys + im->keys_len, okey, okey_len);
         im->keys_len += okey_len;
     }
+    cs_staged *st = &im->staged[im->n_staged++];
+    st->hash = cs_strmap_hash(cust, cust_len);
+    st->line = (uint32_t)im->nline;
+    st->len = (uint8_t)cust_len;
+    memcpy(st->key, cust, cust_len);
+    cs_strmap_prefetch(&im->customers, st->hash);
     im->line[im->nline++] = (cs_line){.ts = ts,
                                       .revenue = revenue,
                                       .cost = cost,
                                       .key_off = key_off,
-                                      .customer = (uint32_t)cindex,
+                                      .customer = UINT32_MAX,
                                       .key_len = (uint8_t)okey_len,
                                       .has_cost = has_cost};
     return CUSTSCORE_OK;
@@ -1564,6 +1612,8 @@ static int cs_import_run(cs_import *im)
         }
     }
     if (rc == 0 && im->kind == CUSTSCORE_KIND_ORDERS)
+        rc = cs_import_staged(im);
+    if (rc == 0 && im->kind == CUSTSCORE_KIND_ORDERS)
         rc = cs_import_write_orders(im);
     if (rc == 0 && im->rejects && fflush(im->rejects) != 0)
         rc =
@@ -1645,6 +1695,7 @@ static int cs_import_any(custscore *db, custscore_kind kind, const char *path, c
     cs_free(im.header);
     cs_free(im.is_attr);
     cs_seed_drop(&im);
+    cs_free(im.staged);
     cs_free(im.line);
     cs_free(im.keys);
     cs_free(im.synth);

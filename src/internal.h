@@ -152,6 +152,12 @@ ptrdiff_t cs_strmap_find(const cs_strmap *m, const char *key, size_t len);
 /* Find or insert @key (value 0 when inserted). Returns the entry index, or -1
  * when out of memory; *inserted tells which. */
 ptrdiff_t cs_strmap_put(cs_strmap *m, const char *key, size_t len, bool *inserted);
+/* The same in steps, for a caller with other work to do while the slot is
+ * fetched from memory: h = cs_strmap_hash(key, len); cs_strmap_prefetch(m,
+ * h); ...; cs_strmap_put_h(m, key, len, h, &inserted). */
+uint64_t cs_strmap_hash(const char *key, size_t len);
+void cs_strmap_prefetch(const cs_strmap *m, uint64_t h);
+ptrdiff_t cs_strmap_put_h(cs_strmap *m, const char *key, size_t len, uint64_t h, bool *inserted);
 /* Make room for @n entries and @key_bytes of keys in all (false when out of
  * memory; the map is unchanged then and still usable). */
 bool cs_strmap_reserve(cs_strmap *m, size_t n, size_t key_bytes);

@@ -158,10 +158,30 @@ bool cs_strmap_reserve(cs_strmap *m, size_t n, size_t key_bytes)
     return true;
 }
 
+uint64_t cs_strmap_hash(const char *key, size_t len)
+{
+    return cs_hash(key, len);
+}
+
+void cs_strmap_prefetch(const cs_strmap *m, uint64_t h)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    if (m->cap)
+        __builtin_prefetch(&m->slot[(size_t)h & (m->cap - 1)]);
+#else
+    (void)m;
+    (void)h;
+#endif
+}
+
 ptrdiff_t cs_strmap_put(cs_strmap *m, const char *key, size_t len, bool *inserted)
 {
+    return cs_strmap_put_h(m, key, len, cs_hash(key, len), inserted);
+}
+
+ptrdiff_t cs_strmap_put_h(cs_strmap *m, const char *key, size_t len, uint64_t h, bool *inserted)
+{
     *inserted = false;
-    uint64_t h = cs_hash(key, len);
     ptrdiff_t found = cs_strmap_find_h(m, key, len, h);
     if (found >= 0)
         return found;

@@ -295,7 +295,7 @@ static cs_scan_block *cs_scan_block_for_next(cs_scan *sc)
         return sc->block[b];
     if (sc->n_blocks == sc->block_cap) {
         size_t cap = sc->block_cap ? sc->block_cap * 2 : 16;
-        cs_scan_block **p = cs_reallocarray(sc->block, cap, sizeof *p);
+        cs_scan_block **p = cs_reallocarray(sc->block, cap, sizeof(cs_scan_block *));
         if (!p)
             return NULL;
         sc->block = p;

@@ -73,10 +73,8 @@ void custscore_retention_free(custscore_retention *r)
 
 /* ---------------------------------------------------------------------- */
 /* The orders of one pass: only what retention needs (customer, day and
- * revenue of each purchase order), read with one query and grouped by
- * customer in memory. Customer keys are not needed, so, unlike the
- * models' order history (cs_history_load), the customer table is not
- * read at all. */
+ * revenue of each purchase order), taken from the order history
+ * (cs_history_load) and grouped by customer id. */
 
 typedef struct cs_ret_orders {
     size_t n, cap;
@@ -94,91 +92,49 @@ static void cs_ret_orders_free(cs_ret_orders *o)
     cs_free(o->order);
 }
 
-static bool cs_ret_orders_grow(cs_ret_orders *o)
-{
-    size_t cap = o->cap ? o->cap * 2 : 4096;
-    if (cap > UINT32_MAX - 1)
-        cap = UINT32_MAX - 1;
-    int64_t *c = cs_reallocarray(o->customer, cap, sizeof *c);
-    if (c)
-        o->customer = c;
-    int32_t *d = c ? cs_reallocarray(o->day, cap, sizeof *d) : NULL;
-    if (d)
-        o->day = d;
-    double *r = d ? cs_reallocarray(o->revenue, cap, sizeof *r) : NULL;
-    if (r)
-        o->revenue = r;
-    if (!r)
-        return false;
-    o->cap = cap;
-    return true;
-}
-
-/* As the models read orders: stored times and amounts were checked on the
- * way in; anything else is a file this library did not write. */
+/* The purchase orders up to the as-of day, from the order history (which
+ * the handle may hold already: a report after scoring reads no order), and
+ * the profit window's totals. */
 static int cs_ret_scan(custscore *db, int64_t as_of, cs_ret_orders *o, cs_order_totals *totals)
 {
     const int64_t as_of_day = cs_day_of(as_of);
-    /* Last second of the as-of day: orders up to it count. */
-    const int64_t limit = (as_of_day + 1) * CS_SECONDS_PER_DAY - 1;
-    sqlite3_stmt *st = NULL;
-    int rc = cs_prepare(db, "SELECT customer, ts, revenue, cost FROM orders WHERE ts <= ?1", &st);
+    cs_history h;
+    int rc = cs_history_load(db, as_of, &h);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, limit);
-    int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t ts = sqlite3_column_int64(st, 1);
-        double revenue = sqlite3_column_double(st, 2);
-        bool has_cost = sqlite3_column_type(st, 3) != SQLITE_NULL;
-        double cost = has_cost ? sqlite3_column_double(st, 3) : 0.0;
-        if (ts < CUSTSCORE_TIME_MIN || ts > CUSTSCORE_TIME_MAX) {
-            rc = cs_error(db, CUSTSCORE_ECORRUPT,
-                          "retention: an order has time %lld, outside 0001-01-01..9999-12-31 "
-                          "(damaged store?)",
-                          (long long)ts);
-            break;
-        }
-        if (!(fabs(revenue) <= CUSTSCORE_MAX_AMOUNT) || !(fabs(cost) <= CUSTSCORE_MAX_AMOUNT)) {
-            rc = cs_error(db, CUSTSCORE_ECORRUPT,
-                          "retention: an order has revenue %g and cost %g, beyond +-1e15 "
-                          "(damaged store?)",
-                          revenue, cost);
-            break;
-        }
-        int64_t day = cs_day_of(ts);
-        if (totals) {
+    size_t n = 0;
+    for (size_t k = 0; k < h.n_orders; k++)
+        n += h.revenue[k] > 0;
+    o->customer = cs_mallocarray(n ? n : 1, sizeof *o->customer);
+    o->day = cs_mallocarray(n ? n : 1, sizeof *o->day);
+    o->revenue = cs_mallocarray(n ? n : 1, sizeof *o->revenue);
+    if (!o->customer || !o->day || !o->revenue) {
+        cs_history_free(&h);
+        return cs_error(db, CUSTSCORE_ENOMEM, "retention: out of memory loading orders");
+    }
+    o->cap = n;
+    for (size_t i = 0; i < h.n_customers; i++) {
+        for (size_t k = h.offset[i]; k < h.offset[i + 1]; k++) {
+            double revenue = h.revenue[k];
+            int64_t day = cs_day_of(h.ts[k]);
             /* The value module's profit window: the window_days days to the
              * as-of day, returns included, unknown cost 0. */
-            if (totals->window_days == 0 || as_of_day - day < totals->window_days) {
+            if (totals && (totals->window_days == 0 || as_of_day - day < totals->window_days)) {
                 totals->revenue += revenue;
-                totals->cost += cost;
+                totals->cost += h.cost[k];
             }
-            if (has_cost)
-                totals->any_cost = true;
+            if (!(revenue > 0))
+                continue; /* returns and adjustments are no purchase occasions */
+            o->customer[o->n] = h.customer_id[i];
+            o->day[o->n] = (int32_t)day; /* stored times are 0001..9999: int32 days */
+            o->revenue[o->n] = revenue;
+            o->n++;
         }
-        if (!(revenue > 0))
-            continue; /* returns and adjustments are no purchase occasions */
-        if (o->n == o->cap) {
-            if (o->cap >= UINT32_MAX - 1) {
-                rc = cs_error(db, CUSTSCORE_ERANGE,
-                              "retention: more than 2^32 - 2 orders in one pass");
-                break;
-            }
-            if (!cs_ret_orders_grow(o)) {
-                rc = cs_error(db, CUSTSCORE_ENOMEM, "retention: out of memory loading orders");
-                break;
-            }
-        }
-        o->customer[o->n] = sqlite3_column_int64(st, 0);
-        o->day[o->n] = (int32_t)day;
-        o->revenue[o->n] = revenue;
-        o->n++;
     }
-    if (rc == 0 && src != SQLITE_DONE)
-        rc = cs_sqlite_error(db, src, "retention: loading orders");
-    sqlite3_finalize(st);
-    return rc;
+    if (totals)
+        totals->any_cost = h.any_cost;
+    cs_history_free(&h);
+    return CUSTSCORE_OK;
 }
 
 typedef struct cs_ret_pair {

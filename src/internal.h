@@ -290,6 +290,9 @@ void cs_history_cache_drop(custscore *db);
  * PRAGMA data_version that the store has with these contents. */
 void cs_history_cache_install(custscore *db, cs_history *h, int64_t first_cost_ts,
                               int64_t data_version);
+/* Whether cs_history_load(db, as_of) would use the handle's cached history
+ * (no read of the store). */
+bool cs_history_cached(custscore *db, int64_t as_of);
 /* PRAGMA data_version of the handle's connection, -1 when it cannot be read. */
 int64_t cs_data_version(custscore *db);
 /* Index of @key in h->key (binary search), or -1. */

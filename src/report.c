@@ -194,8 +194,9 @@ static int cs_report_draws(const cs_report *r)
 
 /* Satisfaction index with its bootstrap interval, NPS and drivers. Problems
  * with the survey data become a note; only memory and store failures fail. */
-static int cs_report_csi(cs_report *r)
+int cs_report_csi(cs_report *r)
 {
+    r->csi_done = true;
     custscore *db = r->db;
     if (!r->survey_model[0]) {
         snprintf(r->csi_note, sizeof r->csi_note,
@@ -221,7 +222,11 @@ static int cs_report_csi(cs_report *r)
     o.bootstrap = r->csi_draws = cs_report_draws(r);
     o.seed = r->opt.seed;
     o.to = r->as_of;
-    rc = custscore_csi_compute(db, model, &o, &r->csi);
+    /* The answers in key order: the customers' keys in order (read for
+     * the snapshot, else now). */
+    rc = cs_report_keys(r);
+    if (rc == 0)
+        rc = cs_report_csi_compute(db, &r->keys, model, &o, &r->csi);
     custscore_survey_model_free(model);
     if (rc == CUSTSCORE_ENOMEM)
         return rc;
@@ -275,6 +280,29 @@ static void cs_report_free(cs_report *r)
     custscore_retention_free(r->retention);
     cs_free(r->totals.buyer_id);
     cs_free(r->totals.buyer_occasions);
+    cs_key_rank_free(&r->keys);
+}
+
+void cs_report_csi_forget(cs_report *r)
+{
+    custscore_csi_result_free(r->csi);
+    r->csi = NULL;
+    r->csi_draws = 0;
+    r->csi_note[0] = '\0';
+    r->csi_done = false;
+}
+
+int cs_report_keys(cs_report *r)
+{
+    if (r->keys_loaded)
+        return CUSTSCORE_OK;
+    int rc = cs_key_rank_load(r->db, &r->keys);
+    if (rc) {
+        cs_key_rank_free(&r->keys);
+        memset(&r->keys, 0, sizeof r->keys);
+    }
+    r->keys_loaded = rc == 0;
+    return rc;
 }
 
 static const char *cs_unit_words(custscore_unit unit, double n)
@@ -431,12 +459,54 @@ static int cs_report_collect(cs_report *r)
     }
 
     /* One pass over the orders: the cohorts, and the revenue and cost of
-     * the profit window (also the check that a snapshot still matches). */
+     * the profit window (also the check that a snapshot still matches);
+     * with the previous snapshot's columns when the scores come from the
+     * snapshot of the date, both read meanwhile (report_reads.c). */
     double window_days = vo->profit_window * custscore_unit_days(vo->profit_window_unit);
     r->totals.window_days = vo->profit_window > 0 && window_days >= 0.5 && window_days <= 1e6
                                 ? (int64_t)llround(window_days)
                                 : 0;
-    int rc = cs_retention_scan(db, r->as_of, NULL, &r->totals, &r->retention);
+    bool snapshot = false, has_prev = false;
+    int64_t prev_as_of = 0;
+    int rc = CUSTSCORE_OK;
+    if (snapshot_candidate)
+        rc = cs_report_find_snapshot(r, &snapshot, &has_prev, &prev_as_of);
+    cs_report_reads *reads = NULL;
+    if (rc == 0)
+        rc = cs_report_reads_start(r, snapshot && has_prev, prev_as_of, &reads);
+
+    /* The scores: from the snapshot saved for the as-of date when the
+     * report scores as `custscore score` does by default (and with the
+     * survey model it used, the latest), else computed now (while the
+     * orders pass runs, when it runs alongside). */
+    bool used = false;
+    if (rc == 0 && snapshot)
+        rc = cs_report_from_snapshot(r, reads, has_prev, prev_as_of, &used);
+    if (rc == 0 && !snapshot_candidate && !default_scoring)
+        snprintf(r->source_note, sizeof r->source_note,
+                 "Customer scores were computed now with this report's scoring options (a saved "
+                 "snapshot is used only with the default options).");
+    else if (rc == 0 && !snapshot_candidate)
+        snprintf(r->source_note, sizeof r->source_note,
+                 "Customer scores were computed now with survey model '%s' (a saved snapshot "
+                 "uses the latest one).",
+                 r->survey_model);
+    if (rc == 0 && !used) {
+        rc = custscore_score_all(db, r->as_of, &so, cs_report_row, r, &r->info);
+        if (rc == CUSTSCORE_ENOMEM && custscore_errcode(db) == 0)
+            rc = cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
+        if (rc == 0)
+            rc = cs_report_changes(r);
+        if (rc == 0 && !r->source_note[0])
+            snprintf(r->source_note, sizeof r->source_note,
+                     "Customer scores were computed now: no snapshot is saved for %s. The "
+                     "nightly `custscore score --as-of %s` before the report saves one, and the "
+                     "report then reads it instead of scoring every customer again.",
+                     r->as_of_text, r->as_of_text);
+    }
+    if (rc == 0)
+        rc = cs_report_reads_finish(r, reads, NULL);
+    cs_report_reads_free(r, reads);
     if (rc)
         return rc;
     if (r->retention->n_cohorts == 0)
@@ -446,40 +516,6 @@ static int cs_report_collect(cs_report *r)
                  r->as_of_text);
     r->revenue = r->totals.revenue;
     r->cost = r->totals.cost;
-
-    /* The scores: from the snapshot saved for the as-of date when the
-     * report scores as `custscore score` does by default (and with the
-     * survey model it used, the latest), else computed now. */
-    bool used = false;
-    if (snapshot_candidate) {
-        rc = cs_report_from_snapshot(r, &used);
-        if (rc)
-            return rc;
-    } else if (!default_scoring) {
-        snprintf(r->source_note, sizeof r->source_note,
-                 "Customer scores were computed now with this report's scoring options (a saved "
-                 "snapshot is used only with the default options).");
-    } else {
-        snprintf(r->source_note, sizeof r->source_note,
-                 "Customer scores were computed now with survey model '%s' (a saved snapshot "
-                 "uses the latest one).",
-                 r->survey_model);
-    }
-    if (!used) {
-        rc = custscore_score_all(db, r->as_of, &so, cs_report_row, r, &r->info);
-        if (rc == CUSTSCORE_ENOMEM && custscore_errcode(db) == 0)
-            rc = cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
-        if (rc == 0)
-            rc = cs_report_changes(r);
-        if (rc)
-            return rc;
-        if (!r->source_note[0])
-            snprintf(r->source_note, sizeof r->source_note,
-                     "Customer scores were computed now: no snapshot is saved for %s. The "
-                     "nightly `custscore score --as-of %s` before the report saves one, and the "
-                     "report then reads it instead of scoring every customer again.",
-                     r->as_of_text, r->as_of_text);
-    }
     r->top_by_probability = !r->info.has_clv;
 
     /* Band thresholds in effect, for the labels. */
@@ -515,7 +551,8 @@ static int cs_report_collect(cs_report *r)
         cs_clear_error(db);
     }
 
-    return cs_report_csi(r);
+    /* (Done already when the scores come from the snapshot.) */
+    return r->csi_done ? CUSTSCORE_OK : cs_report_csi(r);
 }
 
 /* Write @b to @path through a temporary file renamed into place. */

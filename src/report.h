@@ -1,8 +1,8 @@
 /*
  * report.h: private to report.c (gathering the figures),
  * report_snapshot.c and report_changes.c (the figures from saved
- * snapshots), report_html.c, report_value.c and report_loyalty.c (writing
- * them as HTML) and retention.c (the report's pass over the orders).
+ * snapshots), report_csi.c (the satisfaction index), report_html.c, report_value.c and
+ * report_loyalty.c (writing them as HTML) and retention.c (the report's pass over the orders).
  * Nothing here leaves src/.
  */
 #ifndef CUSTSCORE_REPORT_H
@@ -33,6 +33,36 @@ typedef struct cs_order_totals {
  * (when not NULL) from the same pass. */
 int cs_retention_scan(custscore *db, int64_t as_of, const custscore_retention_options *options,
                       cs_order_totals *totals, custscore_retention **out);
+
+/* Customers in key (byte) order, as custscore_score_all() gives them, so
+ * that the per-customer arrays, the thinned scatter points and the ties of
+ * the top table come out as when scoring afresh (report_snapshot.c). */
+typedef struct cs_key_rank {
+    size_t n, cap;
+    int64_t *ids; /* [n] store ids in key order */
+    int64_t min_id;
+    uint64_t span;   /* max_id - min_id + 1 when dense */
+    uint32_t *dense; /* [span]: rank + 1, 0 for no customer (dense ids) */
+    int64_t *pairs;  /* [2 n]: (id, rank) sorted by id (sparse ids) */
+} cs_key_rank;
+/* Read the customers' ids in key order (from the key index alone) and map
+ * ids to positions. */
+int cs_key_rank_load(custscore *db, cs_key_rank *k);
+/* Position of customer @id in key order, or -1. */
+ptrdiff_t cs_key_rank_find(const cs_key_rank *k, int64_t id);
+void cs_key_rank_free(cs_key_rank *k);
+
+/* The columns of the previous snapshot that the changes compare, read
+ * apart from the snapshot of the date (report_snapshot.c): by ascending
+ * customer id, each text as 0 for NULL or 1 + its entry in @names. */
+typedef struct cs_snap_prev {
+    size_t n, cap;
+    int64_t *id;
+    uint32_t *tier, *band, *segment;
+    cs_strmap names;
+} cs_snap_prev;
+int cs_snap_prev_read(custscore *db, int64_t prev_as_of, cs_snap_prev *p);
+void cs_snap_prev_free(cs_snap_prev *p);
 
 /* One customer of the value-at-risk table. */
 typedef struct cs_report_top {
@@ -74,6 +104,9 @@ typedef struct cs_report {
     char source_note[CS_REPORT_NOTE * 2];
     /* The pass over the orders (retention.c). */
     cs_order_totals totals;
+    /* The customers in key order (loaded once, when needed). */
+    bool keys_loaded;
+    cs_key_rank keys;
 
     /* custscore_score_all(), or the same figures from the snapshot */
     custscore_score_info info;
@@ -112,6 +145,7 @@ typedef struct cs_report {
 
     /* Satisfaction index. */
     char survey_model[CUSTSCORE_MAX_KEY + 1];
+    bool csi_done; /* cs_report_csi() ran (with the scores it depends on) */
     custscore_csi_result *csi;
     int csi_draws; /* bootstrap resamples used (0: no interval) */
     char csi_note[CS_REPORT_NOTE];
@@ -134,11 +168,34 @@ typedef struct cs_report {
     char retention_note[CS_REPORT_NOTE];
 } cs_report;
 
-/* report_snapshot.c: the scores from the snapshot saved for the as-of date
- * when there is one and it still matches the store (*used then true, and
- * the changes are read in the same pass); otherwise nothing is kept and
- * r->source_note says why. */
-int cs_report_from_snapshot(cs_report *r, bool *used);
+/* report_reads.c: the reads that do not depend on the customer scores,
+ * the pass over the orders (retention.c) and, when the scores come from
+ * the snapshot of the date and there is an earlier one, that earlier
+ * snapshot's columns: in a thread of their own, on a connection of their
+ * own, while the report reads the snapshot of the date (a store in a file,
+ * outside a batch); else one after the other, at once, on the report's
+ * handle. Either way the same results. */
+typedef struct cs_report_reads cs_report_reads;
+/* Start them; *out NULL only when out of memory (the error is set). */
+int cs_report_reads_start(cs_report *r, bool read_prev, int64_t prev_as_of, cs_report_reads **out);
+/* Wait for them and hand over the results: r->totals, r->retention and
+ * *prev (NULL when not read; owned by @reads). Once, then only returns
+ * the first result again. */
+int cs_report_reads_finish(cs_report *r, cs_report_reads *reads, const cs_snap_prev **prev);
+/* Finish (when not yet) and free. */
+void cs_report_reads_free(cs_report *r, cs_report_reads *reads);
+
+/* report_snapshot.c: whether a snapshot is saved for the as-of date
+ * (r->snapshot_scored_at set), and the as-of time of the one before it
+ * (*has_prev, *prev_as_of) for the changes. */
+int cs_report_find_snapshot(cs_report *r, bool *found, bool *has_prev, int64_t *prev_as_of);
+/* The scores from the snapshot saved for the as-of date (found by
+ * cs_report_find_snapshot()) when it still matches the store (*used then
+ * true, and the changes against the previous snapshot, as @reads gives it,
+ * are counted); otherwise nothing is kept and r->source_note says why.
+ * Finishes @reads (whose orders pass the checks need). */
+int cs_report_from_snapshot(cs_report *r, cs_report_reads *reads, bool has_prev, int64_t prev_as_of,
+                            bool *used);
 /* report_changes.c: the changes between the two latest snapshots at or
  * before the as-of date (when the scores did not come from a snapshot). */
 int cs_report_changes(cs_report *r);
@@ -167,6 +224,20 @@ int cs_report_tier_index(const cs_report *r, const char *name);
 const char *cs_col_str(sqlite3_stmt *st, int col);
 /* report.c */
 void cs_report_top_clear(cs_report_top *t);
+
+/* report_csi.c: custscore_csi_compute() without grouping or saving (the
+ * fields by, by_attribute and save of @options are not used), the same
+ * result and errors, the answers read in one scan of the response table
+ * and put in key order with @keys (all the store's customers). */
+int cs_report_csi_compute(custscore *db, const cs_key_rank *keys,
+                          const custscore_survey_model *model, const custscore_csi_options *options,
+                          custscore_csi_result **out);
+/* report.c: the satisfaction index (its bootstrap size depends on the
+ * scores: call it once they are there), and forgetting it. */
+int cs_report_csi(cs_report *r);
+void cs_report_csi_forget(cs_report *r);
+/* report.c: load r->keys when not yet. */
+int cs_report_keys(cs_report *r);
 
 /* report_html.c: the whole document into @b. */
 void cs_report_render(const cs_report *r, cs_buf *b);

@@ -6,10 +6,10 @@
  * nightly job runs `custscore score` before `custscore report`) and the
  * report uses the default scoring options, the customer scores come from
  * that snapshot instead of scoring every customer again: one pass over the
- * snapshot's columns, merged with the previous snapshot for the changes in
- * the same pass (cs_report_change_row() of report_changes.c counts the
- * moves). The JSON column is read only for what has no column, and only
- * for a few rows: the reasons of the top rows and the notes of one row
+ * snapshot's columns; the previous snapshot's few columns for the changes
+ * are read meanwhile (report_reads.c) and merged by customer afterwards
+ * (cs_report_change_row() of report_changes.c counts the moves). The JSON column is read only for
+ * what has no column, and only for a few rows: the reasons of the top rows and the notes of one row
  * (the behavioural loyalty of the survey respondents is derived from the
  * orders pass; see cs_snap_details() for when it is read instead). A
  * snapshot that no longer matches the store (other customers, other
@@ -23,19 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Customers in key (byte) order, as custscore_score_all() gives them, so
- * that the per-customer arrays, the thinned scatter points and the ties of
- * the top table come out as when scoring afresh. */
-typedef struct cs_key_rank {
-    size_t n, cap;
-    int64_t *ids; /* [n] store ids in key order */
-    int64_t min_id;
-    uint64_t span;   /* max_id - min_id + 1 when dense */
-    uint32_t *dense; /* [span]: rank + 1, 0 for no customer (dense ids) */
-    int64_t *pairs;  /* [2 n]: (id, rank) sorted by id (sparse ids) */
-} cs_key_rank;
-
-static void cs_key_rank_free(cs_key_rank *k)
+void cs_key_rank_free(cs_key_rank *k)
 {
     cs_free(k->ids);
     cs_free(k->dense);
@@ -50,7 +38,7 @@ static int cs_id_pair_cmp(const void *a, const void *b)
 
 /* Read the customers' ids in key order (from the key index alone) and map
  * ids to positions. */
-static int cs_key_rank_load(custscore *db, cs_key_rank *k)
+int cs_key_rank_load(custscore *db, cs_key_rank *k)
 {
     sqlite3_stmt *st = NULL;
     int rc = cs_prepare(db, "SELECT id FROM customer ORDER BY key", &st);
@@ -106,7 +94,7 @@ static int cs_key_rank_load(custscore *db, cs_key_rank *k)
 }
 
 /* Position of customer @id in key order, or -1. */
-static ptrdiff_t cs_key_rank_find(const cs_key_rank *k, int64_t id)
+ptrdiff_t cs_key_rank_find(const cs_key_rank *k, int64_t id)
 {
     if (k->dense) {
         uint64_t off = (uint64_t)id - (uint64_t)k->min_id;
@@ -295,19 +283,28 @@ static int cs_snap_arrays(cs_report *r, size_t n)
     return CUSTSCORE_OK;
 }
 
-/* What went wrong with a snapshot that cannot be used, for the note. */
+/* What went wrong with a snapshot that cannot be used, for the note: the
+ * reason of the first row found wrong (checks of the orders run after the
+ * pass, and still name the first row). */
 typedef struct cs_snap_check {
     bool usable;
+    size_t row; /* row of the snapshot the reason is about; SIZE_MAX after them */
     char why[CS_REPORT_NOTE];
 } cs_snap_check;
 
-/* The snapshot and the store disagree: set the reason. */
-static void cs_snap_stale(cs_snap_check *c, const char *why)
+/* The snapshot and the store disagree at row @row: set the reason. */
+static void cs_snap_stale_at(cs_snap_check *c, size_t row, const char *why)
 {
-    if (c->usable) {
+    if (c->usable || row < c->row) {
         c->usable = false;
+        c->row = row;
         snprintf(c->why, sizeof c->why, "%s", why);
     }
+}
+
+static void cs_snap_stale(cs_snap_check *c, const char *why)
+{
+    cs_snap_stale_at(c, SIZE_MAX, why);
 }
 
 static const char *const cs_vq_names[4] = {"value", "potential", "maintain", "low value"};
@@ -347,17 +344,147 @@ static int cs_snap_step(sqlite3_stmt *st, int as_of_col, int64_t as_of)
     return src;
 }
 
-/* Equal as SQL's IS, across two statements' columns. */
-static bool cs_col_same2(sqlite3_stmt *a, int ca, sqlite3_stmt *b, int cb)
+/* A text column as 0 (NULL) or 1 + its entry in @names; the last text
+ * seen in this column is remembered in *last (most rows repeat it). */
+static int cs_snap_intern(sqlite3_stmt *st, int col, cs_strmap *names, uint32_t *last,
+                          uint32_t *out)
 {
-    const char *x = (const char *)sqlite3_column_text(a, ca);
-    const char *y = (const char *)sqlite3_column_text(b, cb);
-    return x && y ? strcmp(x, y) == 0 : x == y;
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    if (!s) {
+        *out = 0;
+        return CUSTSCORE_OK;
+    }
+    size_t len = (size_t)sqlite3_column_bytes(st, col);
+    if (*last && names->key_len[*last - 1] == len &&
+        memcmp(cs_strmap_key(names, *last - 1), s, len) == 0) {
+        *out = *last;
+        return CUSTSCORE_OK;
+    }
+    /* The texts are few (tier, band and segment names): compare with each
+     * before hashing. */
+    for (size_t e = 0; e < names->count && e < 32; e++)
+        if (names->key_len[e] == len && memcmp(cs_strmap_key(names, e), s, len) == 0) {
+            *out = *last = (uint32_t)e + 1;
+            return CUSTSCORE_OK;
+        }
+    bool inserted;
+    ptrdiff_t e = cs_strmap_put(names, s, len, &inserted);
+    if (e < 0)
+        return CUSTSCORE_ENOMEM;
+    *out = *last = (uint32_t)e + 1;
+    return CUSTSCORE_OK;
+}
+
+static const char *cs_snap_name(const cs_strmap *names, uint32_t v)
+{
+    return v ? cs_strmap_key(names, v - 1) : NULL;
+}
+
+void cs_snap_prev_free(cs_snap_prev *p)
+{
+    cs_free(p->id);
+    cs_free(p->tier);
+    cs_free(p->band);
+    cs_free(p->segment);
+    cs_strmap_free(&p->names);
+    memset(p, 0, sizeof *p);
+}
+
+static bool cs_snap_prev_grow(cs_snap_prev *p)
+{
+    size_t cap = p->cap ? p->cap * 2 : 65536;
+    int64_t *id = p->n < UINT32_MAX / 2 ? cs_reallocarray(p->id, cap, sizeof *id) : NULL;
+    if (!id)
+        return false;
+    p->id = id;
+    uint32_t **cols[3] = {&p->tier, &p->band, &p->segment};
+    for (int k = 0; k < 3; k++) {
+        uint32_t *c = cs_reallocarray(*cols[k], cap, sizeof *c);
+        if (!c)
+            return false;
+        *cols[k] = c;
+    }
+    p->cap = cap;
+    return true;
+}
+
+int cs_snap_prev_read(custscore *db, int64_t prev_as_of, cs_snap_prev *p)
+{
+    memset(p, 0, sizeof *p);
+    cs_strmap_init(&p->names);
+    sqlite3_stmt *st = NULL;
+    int rc = cs_prepare(db, cs_prev_sql, &st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, prev_as_of);
+    uint32_t last[3] = {0, 0, 0};
+    int src;
+    while ((src = cs_snap_step(st, 4, prev_as_of)) == SQLITE_ROW) {
+        if (p->n == p->cap && !cs_snap_prev_grow(p)) {
+            rc = CUSTSCORE_ENOMEM;
+            break;
+        }
+        size_t i = p->n++;
+        p->id[i] = sqlite3_column_int64(st, 0);
+        rc = cs_snap_intern(st, 1, &p->names, &last[0], &p->tier[i]);
+        if (rc == 0)
+            rc = cs_snap_intern(st, 2, &p->names, &last[1], &p->band[i]);
+        if (rc == 0)
+            rc = cs_snap_intern(st, 3, &p->names, &last[2], &p->segment[i]);
+        if (rc)
+            break;
+    }
+    if (rc == CUSTSCORE_ENOMEM)
+        rc = cs_error(db, rc, "report: out of memory reading the previous snapshot");
+    else if (rc == 0 && src != SQLITE_DONE)
+        rc = cs_sqlite_error(db, src, "report: reading the previous snapshot");
+    sqlite3_finalize(st);
+    if (rc)
+        cs_snap_prev_free(p);
+    return rc;
+}
+
+/* What the pass keeps besides the report's arrays, for the checks and the
+ * changes once the orders pass and the previous snapshot are there: the
+ * rows' positions in row (customer id) order, and per position whether the
+ * customer bought, its P(alive) and its texts. */
+typedef struct cs_snap_rows {
+    size_t n;
+    uint32_t *pos;               /* [n rows] */
+    unsigned char *buyer;        /* [customers] */
+    double *p_alive;             /* [customers] */
+    uint32_t *tier, *band, *seg; /* [customers] as cs_snap_prev's */
+    cs_strmap names;
+} cs_snap_rows;
+
+static void cs_snap_rows_free(cs_snap_rows *w)
+{
+    cs_free(w->pos);
+    cs_free(w->buyer);
+    cs_free(w->p_alive);
+    cs_free(w->tier);
+    cs_free(w->band);
+    cs_free(w->seg);
+    cs_strmap_free(&w->names);
+}
+
+static int cs_snap_rows_alloc(cs_snap_rows *w, size_t n)
+{
+    size_t cap = n ? n : 1;
+    cs_strmap_init(&w->names);
+    w->pos = cs_mallocarray(cap, sizeof *w->pos);
+    w->buyer = cs_calloc(cap, 1);
+    w->p_alive = cs_mallocarray(cap, sizeof *w->p_alive);
+    w->tier = cs_mallocarray(cap, sizeof *w->tier);
+    w->band = cs_mallocarray(cap, sizeof *w->band);
+    w->seg = cs_mallocarray(cap, sizeof *w->seg);
+    return w->pos && w->buyer && w->p_alive && w->tier && w->band && w->seg ? CUSTSCORE_OK
+                                                                            : CUSTSCORE_ENOMEM;
 }
 
 /* Read one customer's row of the as-of snapshot into the report. */
-static int cs_snap_row(cs_report *r, sqlite3_stmt *a, size_t pos, int64_t occasions,
-                       cs_snap_top *top, size_t *n_top, cs_snap_check *check)
+static int cs_snap_row(cs_report *r, sqlite3_stmt *a, size_t pos, size_t row, cs_snap_rows *w,
+                       uint32_t last[3], cs_snap_top *top, size_t *n_top, cs_snap_check *check)
 {
     custscore_score_info *in = &r->info;
     bool buyer = sqlite3_column_type(a, SC_RFM) != SQLITE_NULL;
@@ -380,11 +507,18 @@ static int cs_snap_row(cs_report *r, sqlite3_stmt *a, size_t pos, int64_t occasi
     in->customers++;
     if (buyer)
         r->buyers++;
-    const char *tier = (const char *)sqlite3_column_text(a, SC_TIER);
+    w->pos[row] = (uint32_t)pos;
+    w->buyer[pos] = buyer;
+    w->p_alive[pos] = cs_col_num(a, SC_P_ALIVE);
+    if (cs_snap_intern(a, SC_TIER, &w->names, &last[0], &w->tier[pos]) ||
+        cs_snap_intern(a, SC_BAND, &w->names, &last[1], &w->band[pos]) ||
+        cs_snap_intern(a, SC_SEGMENT, &w->names, &last[2], &w->seg[pos]))
+        return CUSTSCORE_ENOMEM;
+    const char *tier = cs_snap_name(&w->names, w->tier[pos]);
     if (tier) {
         int t = cs_report_tier_index(r, tier);
         if (t < 0) {
-            cs_snap_stale(check, "its tiers are not the tiers of this report's options");
+            cs_snap_stale_at(check, row, "its tiers are not the tiers of this report's options");
         } else {
             r->tier_count[t]++;
             r->tier_profit[t] += profit;
@@ -392,9 +526,10 @@ static int cs_snap_row(cs_report *r, sqlite3_stmt *a, size_t pos, int64_t occasi
     }
     ptrdiff_t seg = (ptrdiff_t)r->n_rules + 1;
     if (buyer) {
-        seg = cs_snap_segment(r, (const char *)sqlite3_column_text(a, SC_SEGMENT));
+        seg = cs_snap_segment(r, cs_snap_name(&w->names, w->seg[pos]));
         if (seg < 0) {
-            cs_snap_stale(check, "its RFM segments are not the segments of this report's options");
+            cs_snap_stale_at(check, row,
+                             "its RFM segments are not the segments of this report's options");
             seg = (ptrdiff_t)r->n_rules;
         }
     }
@@ -408,7 +543,7 @@ static int cs_snap_row(cs_report *r, sqlite3_stmt *a, size_t pos, int64_t occasi
     if (isfinite(var))
         in->total_value_at_risk += var;
     if (isfinite(churn)) {
-        const char *band = (const char *)sqlite3_column_text(a, SC_BAND);
+        const char *band = cs_snap_name(&w->names, w->band[pos]);
         int level = band && band[0] == 'h' ? 2 : band && band[0] == 'm' ? 1 : 0;
         in->band_count[level]++;
         if (isfinite(var))
@@ -421,98 +556,130 @@ static int cs_snap_row(cs_report *r, sqlite3_stmt *a, size_t pos, int64_t occasi
                          .clv = clv};
         cs_snap_top_offer(top, (size_t)r->opt.top, n_top, &c);
     }
-    if (isfinite(sat)) {
+    if (isfinite(sat))
         in->has_satisfaction = 1;
-        /* Behavioural loyalty, as custscore_score_all(): the repeat rate
-         * x / (x + 1) of the customer's purchase occasions, averaged with
-         * P(alive) when there is one (only drawn for these customers). */
-        if (buyer && occasions > 0) {
-            double x = (double)(occasions - 1), p_alive = cs_col_num(a, SC_P_ALIVE);
-            double repeat_rate = x / (x + 1.0);
-            r->loyalty[pos] = isfinite(p_alive) ? 0.5 * (repeat_rate + p_alive) : repeat_rate;
-        }
-    }
-    if (buyer && occasions == 0 && r->totals.buyer_id)
-        cs_snap_stale(check, "the store's orders changed since it was saved");
     in->value_quadrant_count[vq]++;
     in->loyalty_quadrant_count[lq]++;
     return CUSTSCORE_OK;
 }
 
-/* The pass: every row of the as-of snapshot, merged by customer with the
- * previous snapshot (when @prev_as_of is set) for the changes. */
-static int cs_snap_pass(cs_report *r, const cs_key_rank *kr, bool has_prev, int64_t prev_as_of,
-                        cs_snap_top *top, size_t *n_top, cs_snap_check *check)
+/* The pass: every row of the as-of snapshot, by customer id. */
+static int cs_snap_pass(cs_report *r, const cs_key_rank *kr, cs_snap_rows *w, cs_snap_top *top,
+                        size_t *n_top, cs_snap_check *check)
 {
     custscore *db = r->db;
-    sqlite3_stmt *a = NULL, *b = NULL, *key_st = NULL;
+    sqlite3_stmt *a = NULL;
     int rc = cs_prepare(db, cs_snap_sql, &a);
-    if (rc == 0 && has_prev)
-        rc = cs_prepare(db, cs_prev_sql, &b);
-    if (rc == 0 && has_prev)
-        rc = cs_prepare(db, "SELECT key FROM customer WHERE id = ?1", &key_st);
     if (rc)
-        goto done;
+        return rc;
     sqlite3_bind_int64(a, 1, r->as_of);
-    int sa = cs_snap_step(a, SC_AS_OF, r->as_of), sb = SQLITE_DONE;
-    /* The buyers of the orders pass, by ascending id as the snapshot. */
-    const cs_order_totals *tot = &r->totals;
-    size_t next_buyer = 0;
-    if (has_prev) {
-        sqlite3_bind_int64(b, 1, prev_as_of);
-        sb = cs_snap_step(b, 4, prev_as_of);
-    }
+    uint32_t last[3] = {0, 0, 0};
+    int sa = cs_snap_step(a, SC_AS_OF, r->as_of);
     while (rc == 0 && sa == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(a, SC_CUSTOMER);
         ptrdiff_t pos = cs_key_rank_find(kr, id);
-        if (pos < 0 || r->vq[pos] != -1) {
-            cs_snap_stale(check, "its customers are not the store's");
+        if (pos < 0 || r->vq[pos] != -1 || w->n == kr->n) {
+            cs_snap_stale_at(check, w->n, "its customers are not the store's");
             break;
         }
-        int64_t occasions = 0;
-        if (tot->buyer_id) {
-            while (next_buyer < (size_t)tot->buyers && tot->buyer_id[next_buyer] < id)
-                next_buyer++;
-            if (next_buyer < (size_t)tot->buyers && tot->buyer_id[next_buyer] == id)
-                occasions = tot->buyer_occasions[next_buyer];
-        }
-        rc = cs_snap_row(r, a, (size_t)pos, occasions, top, n_top, check);
-        /* The previous snapshot up to this customer. */
-        while (rc == 0 && sb == SQLITE_ROW && sqlite3_column_int64(b, 0) < id)
-            sb = cs_snap_step(b, 4, prev_as_of);
-        if (rc == 0 && sb == SQLITE_ROW && sqlite3_column_int64(b, 0) == id &&
-            (!cs_col_same2(b, 1, a, SC_TIER) || !cs_col_same2(b, 2, a, SC_BAND) ||
-             !cs_col_same2(b, 3, a, SC_SEGMENT))) {
-            /* What is at stake: value at risk, else CLV, else current value
-             * (= profit), as custscore_changes(). */
-            double stake = cs_col_num(a, SC_CHURN) * cs_col_num(a, SC_CLV);
-            if (!isfinite(stake))
-                stake = cs_col_num(a, SC_CLV);
-            if (!isfinite(stake))
-                stake = cs_col_num(a, SC_PROFIT);
-            if (!isfinite(stake))
-                stake = 0;
-            cs_moved ch = {.customer_id = id,
-                           .tier_before = cs_col_str(b, 1),
-                           .tier_after = cs_col_str(a, SC_TIER),
-                           .band_before = cs_col_str(b, 2),
-                           .band_after = cs_col_str(a, SC_BAND),
-                           .segment_before = cs_col_str(b, 3),
-                           .segment_after = cs_col_str(a, SC_SEGMENT),
-                           .value_at_stake = stake};
-            rc = cs_report_change_row(r, &ch, key_st);
-        }
+        rc = cs_snap_row(r, a, (size_t)pos, w->n, w, last, top, n_top, check);
+        if (rc == CUSTSCORE_ENOMEM)
+            rc = cs_error(db, rc, "report: out of memory");
+        w->n++;
         if (rc == 0)
             sa = cs_snap_step(a, SC_AS_OF, r->as_of);
     }
     if (rc == 0 && sa != SQLITE_ROW && sa != SQLITE_DONE)
         rc = cs_sqlite_error(db, sa, "report: reading the snapshot");
-    if (rc == 0 && sb != SQLITE_ROW && sb != SQLITE_DONE)
-        rc = cs_sqlite_error(db, sb, "report: reading the previous snapshot");
-done:
     sqlite3_finalize(a);
-    sqlite3_finalize(b);
+    return rc;
+}
+
+/* With the orders pass: the behavioural loyalty of the customers with a
+ * satisfaction score, as custscore_score_all() (the repeat rate x / (x + 1)
+ * of the customer's purchase occasions, averaged with P(alive) when there
+ * is one), and the check that every buyer of the snapshot still has a
+ * purchase. The buyers come by ascending id, as the rows. */
+static void cs_snap_loyalty(cs_report *r, const cs_snap_rows *w, cs_snap_check *check)
+{
+    const cs_order_totals *tot = &r->totals;
+    if (!tot->buyer_id)
+        return; /* read from the JSON instead (cs_snap_details) */
+    size_t next_buyer = 0;
+    for (size_t row = 0; row < w->n; row++) {
+        size_t pos = w->pos[row];
+        int64_t id = r->keys.ids[pos];
+        int64_t occasions = 0;
+        while (next_buyer < (size_t)tot->buyers && tot->buyer_id[next_buyer] < id)
+            next_buyer++;
+        if (next_buyer < (size_t)tot->buyers && tot->buyer_id[next_buyer] == id)
+            occasions = tot->buyer_occasions[next_buyer];
+        bool buyer = w->buyer[pos];
+        if (isfinite(r->satisfaction[pos]) && buyer && occasions > 0) {
+            double x = (double)(occasions - 1), p_alive = w->p_alive[pos];
+            double repeat_rate = x / (x + 1.0);
+            r->loyalty[pos] = isfinite(p_alive) ? 0.5 * (repeat_rate + p_alive) : repeat_rate;
+        }
+        if (buyer && occasions == 0)
+            cs_snap_stale_at(check, row, "the store's orders changed since it was saved");
+    }
+}
+
+/* The changes: the rows merged by customer with the previous snapshot's. */
+static int cs_snap_changes(cs_report *r, const cs_snap_rows *w, const cs_snap_prev *p)
+{
+    custscore *db = r->db;
+    /* The previous snapshot's texts as this snapshot's entries (0: NULL,
+     * UINT32_MAX: a text this snapshot does not have). */
+    size_t n_names = p->names.count;
+    uint32_t *same = cs_mallocarray(n_names + 1, sizeof *same);
+    if (!same)
+        return cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
+    same[0] = 0;
+    for (size_t e = 0; e < n_names; e++) {
+        ptrdiff_t f = cs_strmap_find(&w->names, cs_strmap_key(&p->names, e), p->names.key_len[e]);
+        same[e + 1] = f >= 0 ? (uint32_t)f + 1 : UINT32_MAX;
+    }
+    sqlite3_stmt *key_st = NULL;
+    int rc = cs_prepare(db, "SELECT key FROM customer WHERE id = ?1", &key_st);
+    size_t j = 0;
+    for (size_t row = 0; rc == 0 && row < w->n; row++) {
+        size_t pos = w->pos[row];
+        int64_t id = r->keys.ids[pos];
+        while (j < p->n && p->id[j] < id)
+            j++;
+        if (j == p->n || p->id[j] != id)
+            continue;
+        if (same[p->tier[j]] == w->tier[pos] && same[p->band[j]] == w->band[pos] &&
+            same[p->segment[j]] == w->seg[pos])
+            continue;
+        /* What is at stake: value at risk, else CLV, else current value
+         * (= profit), as custscore_changes(). */
+        double stake = r->churn[pos] * r->clv[pos];
+        if (!isfinite(stake))
+            stake = r->clv[pos];
+        if (!isfinite(stake))
+            stake = r->profit[pos];
+        if (!isfinite(stake))
+            stake = 0;
+        const char *before[3] = {cs_snap_name(&p->names, p->tier[j]),
+                                 cs_snap_name(&p->names, p->band[j]),
+                                 cs_snap_name(&p->names, p->segment[j])};
+        const char *after[3] = {cs_snap_name(&w->names, w->tier[pos]),
+                                cs_snap_name(&w->names, w->band[pos]),
+                                cs_snap_name(&w->names, w->seg[pos])};
+        cs_moved ch = {.customer_id = id,
+                       .tier_before = before[0] ? before[0] : "",
+                       .tier_after = after[0] ? after[0] : "",
+                       .band_before = before[1] ? before[1] : "",
+                       .band_after = after[1] ? after[1] : "",
+                       .segment_before = before[2] ? before[2] : "",
+                       .segment_after = after[2] ? after[2] : "",
+                       .value_at_stake = stake};
+        rc = cs_report_change_row(r, &ch, key_st);
+    }
     sqlite3_finalize(key_st);
+    cs_free(same);
     return rc;
 }
 
@@ -607,56 +774,68 @@ static int cs_snap_details(cs_report *r, const cs_key_rank *kr, const cs_snap_to
     return rc;
 }
 
-int cs_report_from_snapshot(cs_report *r, bool *used)
+int cs_report_find_snapshot(cs_report *r, bool *found, bool *has_prev, int64_t *prev_as_of)
 {
     custscore *db = r->db;
-    *used = false;
+    *found = *has_prev = false;
+    *prev_as_of = 0;
     /* The snapshot of exactly the as-of date, when saved: its time of
-     * scoring and size. */
+     * scoring (one row's: a snapshot is saved by one run). Not its number
+     * of rows: where the table is its key, counting them reads the whole
+     * snapshot; the pass counts them. */
     sqlite3_stmt *st = NULL;
-    /* (One row's scored_at: a snapshot is saved by one run; the count
-     * reads the key alone.) */
-    int rc = cs_prepare(db,
-                        "SELECT (SELECT scored_at FROM score WHERE as_of = ?1 LIMIT 1),"
-                        " (SELECT count(*) FROM score WHERE as_of = ?1)",
-                        &st);
+    int rc = cs_prepare(db, "SELECT scored_at FROM score WHERE as_of = ?1 LIMIT 1", &st);
     if (rc)
         return rc;
     sqlite3_bind_int64(st, 1, r->as_of);
     int src = sqlite3_step(st);
-    int64_t rows = src == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
     r->snapshot_scored_at = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    if (src != SQLITE_ROW)
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
         rc = cs_sqlite_error(db, src, "report: finding the snapshot");
     sqlite3_finalize(st);
-    if (rc || rows == 0)
+    if (rc || src != SQLITE_ROW)
         return rc;
+    *found = true;
+    return cs_snapshot_before(db, r->as_of, true, has_prev, prev_as_of);
+}
+
+int cs_report_from_snapshot(cs_report *r, cs_report_reads *reads, bool has_prev, int64_t prev_as_of,
+                            bool *used)
+{
+    custscore *db = r->db;
+    *used = false;
     char scored[32] = "?";
     custscore_format_time(r->snapshot_scored_at, 0, scored, sizeof scored);
-
-    cs_key_rank kr = {0};
     cs_snap_top *top = NULL;
     size_t n_top = 0;
-    cs_snap_check check = {.usable = true};
-    bool has_prev = false;
-    int64_t prev = 0;
-    rc = cs_key_rank_load(db, &kr);
-    if (rc == 0 && (uint64_t)rows != (uint64_t)kr.n)
-        cs_snap_stale(&check, "it has another number of customers than the store now");
-    if (rc == 0 && check.usable) {
+    cs_snap_check check = {.usable = true, .row = SIZE_MAX};
+    cs_snap_rows w = {0};
+    const cs_snap_prev *prev = NULL;
+    int rc = cs_report_keys(r);
+    const cs_key_rank *kr = &r->keys;
+    if (rc == 0) {
         top = cs_calloc((size_t)r->opt.top, sizeof *top);
-        if (!top || cs_snap_arrays(r, kr.n))
+        if (!top || cs_snap_arrays(r, kr->n) || cs_snap_rows_alloc(&w, kr->n))
             rc = cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
     }
-    if (rc == 0 && check.usable)
-        rc = cs_snapshot_before(db, r->as_of, true, &has_prev, &prev);
-    if (rc == 0 && check.usable && has_prev && !r->changes) {
+    if (rc == 0 && has_prev && !r->changes) {
         r->changes = cs_calloc((size_t)r->opt.top, sizeof *r->changes);
         if (!r->changes)
             rc = cs_error(db, CUSTSCORE_ENOMEM, "report: out of memory");
     }
+    if (rc == 0)
+        rc = cs_snap_pass(r, kr, &w, top, &n_top, &check);
+    /* The satisfaction index while the other reads run: it needs the
+     * scores (the number of respondents), read now; forgotten when the
+     * snapshot is not used after all. */
     if (rc == 0 && check.usable)
-        rc = cs_snap_pass(r, &kr, has_prev, prev, top, &n_top, &check);
+        rc = cs_report_csi(r);
+    /* The orders pass (and the previous snapshot) from here on. */
+    int reads_rc = cs_report_reads_finish(r, reads, &prev);
+    if (rc == 0)
+        rc = reads_rc;
+    if (rc == 0)
+        cs_snap_loyalty(r, &w, &check);
     /* The store's orders must still give what the snapshot says: the same
      * customers with a purchase and the same profit in the window (within
      * rounding: the sums run in another order). Orders imported or changed
@@ -664,16 +843,18 @@ int cs_report_from_snapshot(cs_report *r, bool *used)
     if (rc == 0 && check.usable) {
         double store_profit = r->totals.revenue - r->totals.cost;
         double tol = 1e-8 * (fabs(r->totals.revenue) + fabs(r->totals.cost)) + 1e-6;
-        if (r->n != kr.n)
+        if (r->n != kr->n)
             cs_snap_stale(&check, "it has another number of customers than the store now");
         else if (r->buyers != r->totals.buyers ||
                  !(fabs(r->info.total_profit - store_profit) <= tol))
             cs_snap_stale(&check, "the store's orders changed since it was saved");
     }
+    if (rc == 0 && check.usable && has_prev && prev)
+        rc = cs_snap_changes(r, &w, prev);
     if (rc == 0 && check.usable) {
         custscore_score_info *in = &r->info;
         in->as_of = r->as_of;
-        rc = cs_snap_details(r, &kr, top, n_top);
+        rc = cs_snap_details(r, kr, top, n_top);
         /* The split points, as custscore_score_all() takes them (the
          * medians: a snapshot is used with the default options only). */
         if (rc == 0)
@@ -692,7 +873,7 @@ int cs_report_from_snapshot(cs_report *r, bool *used)
         r->from_snapshot = true;
         if (has_prev) {
             r->changes_to = r->as_of;
-            r->changes_from = prev;
+            r->changes_from = prev_as_of;
             r->has_changes = true;
             cs_report_sort_moves(r);
         } else {
@@ -705,6 +886,7 @@ int cs_report_from_snapshot(cs_report *r, bool *used)
                  r->as_of_text, scored);
     } else if (rc == 0) {
         cs_snap_forget(r);
+        cs_report_csi_forget(r);
         snprintf(r->source_note, sizeof r->source_note,
                  "Customer scores were computed now: the snapshot saved for %s (scored at %s) "
                  "was not used, as %s. Run `custscore score --as-of %s` again to save a fresh "
@@ -712,6 +894,6 @@ int cs_report_from_snapshot(cs_report *r, bool *used)
                  r->as_of_text, scored, check.why, r->as_of_text);
     }
     cs_free(top);
-    cs_key_rank_free(&kr);
+    cs_snap_rows_free(&w);
     return rc;
 }

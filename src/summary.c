@@ -595,6 +595,13 @@ void cs_history_cache_install(custscore *db, cs_history *h, int64_t first_cost_t
     db->history = c;
 }
 
+bool cs_history_cached(custscore *db, int64_t as_of)
+{
+    const struct cs_history_cache *c = db->history;
+    return c && c->data_gen == db->data_gen && cs_as_of_limit(as_of) <= c->limit &&
+           c->data_version == cs_data_version(db) && c->data_version >= 0;
+}
+
 int cs_history_load(custscore *db, int64_t as_of, cs_history *out)
 {
     memset(out, 0, sizeof *out);

@@ -29,11 +29,12 @@ static int64_t date(const char *s)
 }
 
 /* The CDNOW sample plus one big, steady customer with a key full of HTML
- * special characters (so it tops the value-at-risk table). */
-static custscore *store_with_orders(void)
+ * special characters (so it tops the value-at-risk table), in the store
+ * file @store (NULL: in memory). */
+static custscore *store_with_orders_in(const char *store)
 {
     custscore *db = NULL;
-    ck_assert_int_eq(custscore_open(NULL, 0, &db), 0);
+    ck_assert_int_eq(custscore_open(store, CUSTSCORE_OPEN_CREATE, &db), 0);
     char *path = tu_data_path("../../data/cdnow_sample.txt");
     custscore_import_options opt = CUSTSCORE_IMPORT_OPTIONS_INIT;
     opt.whitespace = 1;
@@ -53,6 +54,12 @@ static custscore *store_with_orders(void)
     }
     ck_assert_int_eq(custscore_commit(db), 0);
     return db;
+}
+
+/* The same in memory. */
+static custscore *store_with_orders(void)
+{
+    return store_with_orders_in(NULL);
 }
 
 /* Fit the CLV models, store the survey and its model, train churn and save
@@ -608,6 +615,83 @@ START_TEST(test_snapshot_sparse_ids)
 }
 END_TEST
 
+/* The two reports are the same document but for the generation time. */
+static void assert_same_html(const char *what, const char *x, const char *y)
+{
+    char *a = without_source(x), *b = without_source(y);
+    if (strcmp(a, b) != 0) {
+        size_t i = 0;
+        while (a[i] && a[i] == b[i])
+            i++;
+        ck_abort_msg("%s: reports differ at %zu: '%.80s' vs '%.80s'", what, i,
+                     a + (i > 40 ? i - 40 : 0), b + (i > 40 ? i - 40 : 0));
+    }
+    free(a);
+    free(b);
+    /* The source notes too (the times in them are the snapshot's). */
+    const char *na = strstr(x, "id=\"source\""), *nb = strstr(y, "id=\"source\"");
+    ck_assert_ptr_nonnull(na);
+    ck_assert_ptr_nonnull(nb);
+    const char *ea = strstr(na, "</p>"), *eb = strstr(nb, "</p>");
+    ck_assert_ptr_nonnull(ea);
+    ck_assert_ptr_nonnull(eb);
+    ck_assert_msg(ea - na == eb - nb && memcmp(na, nb, (size_t)(ea - na)) == 0,
+                  "%s: source notes differ", what);
+}
+
+/* A store in a file: the orders pass and the previous snapshot are read by
+ * a second connection in a thread of their own while the report reads the
+ * snapshot of the date; inside a batch (uncommitted changes another
+ * connection would not see) they are read on the handle itself. The same
+ * report either way, and a change made inside the batch shows. */
+START_TEST(test_reads_alongside)
+{
+    char *dir = tu_tmpdir();
+    char *path = tu_join(dir, "store.db");
+    custscore *db = store_with_orders_in(path);
+    int64_t as_of = date("1997-09-30");
+    add_models(db, as_of);
+    custscore_report_options o = CUSTSCORE_REPORT_OPTIONS_INIT;
+    o.csi_bootstrap = 10;
+    char *alongside = report(db, as_of, &o);
+    ck_assert_ptr_nonnull(strstr(alongside, "data-source=\"snapshot\""));
+    ck_assert_ptr_nonnull(strstr(alongside, "Between the snapshots of <b>1997-06-30</b> and "
+                                            "<b>1997-09-30</b>"));
+    ck_assert_int_eq(custscore_begin(db), 0);
+    char *in_batch = report(db, as_of, &o);
+    assert_same_html("in a batch", alongside, in_batch);
+    /* Without the previous snapshot's part (a report as of the earlier
+     * date has none before it). */
+    char *earlier = report(db, date("1997-06-30"), &o);
+    ck_assert_int_eq(custscore_rollback(db), 0);
+    char *earlier_alongside = report(db, date("1997-06-30"), &o);
+    assert_same_html("earlier date", earlier_alongside, earlier);
+    ck_assert_ptr_nonnull(strstr(earlier, "data-source=\"snapshot\""));
+
+    /* An order added in the batch, not committed: the report sees it (the
+     * snapshot then no longer matches the orders). */
+    ck_assert_int_eq(custscore_begin(db), 0);
+    custscore_order order = {
+        .customer = NASTY_KEY, .order_key = "late", .ts = date("1997-09-01"), .revenue = 5000};
+    ck_assert_int_eq(custscore_add_order(db, &order, NULL), 0);
+    char *changed = report(db, as_of, &o);
+    char *note = source_note(changed);
+    ck_assert_msg(strstr(note, "orders changed since it was saved") != NULL, "%s", note);
+    ck_assert_ptr_nonnull(strstr(note, "data-source=\"computed\""));
+    free(note);
+    ck_assert_int_eq(custscore_rollback(db), 0);
+    free(changed);
+    free(earlier);
+    free(earlier_alongside);
+    free(in_batch);
+    free(alongside);
+    custscore_close(db);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 /* The bootstrap of the satisfaction index: automatic (-1) or as given; the
  * page says how many resamples were drawn. */
 START_TEST(test_bootstrap_draws)
@@ -644,6 +728,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_snapshot_other_options);
     tcase_add_test(tc, test_snapshot_sparse_ids);
     tcase_add_test(tc, test_bootstrap_draws);
+    tcase_add_test(tc, test_reads_alongside);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -236,6 +236,57 @@ START_TEST(test_import_order_and_ids)
 }
 END_TEST
 
+/* Customers with many orders each (more than the in-place sort of a few
+ * takes), their days out of order in the table, some on the same day: the
+ * same indicators as with the orders in day order. */
+START_TEST(test_many_orders_out_of_order)
+{
+    custscore *in_order = NULL, *reversed = NULL;
+    ck_assert_int_eq(custscore_open(NULL, 0, &in_order), 0);
+    ck_assert_int_eq(custscore_open(NULL, 0, &reversed), 0);
+    const int per[] = {80, 33, 32, 5};
+    for (int pass = 0; pass < 2; pass++) {
+        custscore *db = pass ? reversed : in_order;
+        ck_assert_int_eq(custscore_begin(db), 0);
+        for (int c = 0; c < 4; c++) {
+            for (int j = 0; j < per[c]; j++) {
+                /* Reversed: the last day first, and every third pair swapped. */
+                int o = pass ? per[c] - 1 - j : j;
+                if (pass && j % 3 == 1 && j + 1 < per[c])
+                    o = per[c] - 2 - j;
+                else if (pass && j % 3 == 2)
+                    o = per[c] - j;
+                char cust[16], key[16];
+                snprintf(cust, sizeof cust, "m%d", c);
+                snprintf(key, sizeof key, "%d", o);
+                int64_t day = (c * 40) + o * (3 + c) - (o % 4 == 3 ? 3 + c : 0);
+                custscore_order ord = {.customer = cust,
+                                       .order_key = key,
+                                       .ts = date("2023-02-01") + day * 86400,
+                                       .revenue = 5.0 + (double)((o * 13 + c) % 17)};
+                ck_assert_int_eq(custscore_add_order(db, &ord, NULL), 0);
+            }
+        }
+        ck_assert_int_eq(custscore_commit(db), 0);
+    }
+    const custscore_unit units[] = {CUSTSCORE_UNIT_MONTH, CUSTSCORE_UNIT_WEEK, CUSTSCORE_UNIT_DAY};
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        custscore_retention_options o = CUSTSCORE_RETENTION_OPTIONS_INIT;
+        o.period = units[u];
+        o.max_periods = 1000;
+        custscore_retention *a = NULL, *b = NULL;
+        ck_assert_int_eq(custscore_retention_compute(in_order, date("2024-06-30"), &o, &a), 0);
+        ck_assert_int_eq(custscore_retention_compute(reversed, date("2024-06-30"), &o, &b), 0);
+        ck_assert_uint_eq(a->n_cohorts, 4);
+        same_retention(a, b);
+        custscore_retention_free(a);
+        custscore_retention_free(b);
+    }
+    custscore_close(in_order);
+    custscore_close(reversed);
+}
+END_TEST
+
 START_TEST(test_as_of_range)
 {
     custscore *db = NULL;
@@ -258,6 +309,7 @@ static Suite *retention_suite(void)
     tcase_add_test(tc, test_monthly_cohorts);
     tcase_add_test(tc, test_empty_store);
     tcase_add_test(tc, test_import_order_and_ids);
+    tcase_add_test(tc, test_many_orders_out_of_order);
     tcase_add_test(tc, test_as_of_range);
     suite_add_tcase(s, tc);
     return s;

@@ -300,7 +300,7 @@ static void cs_clv_draws_free(cs_clv_draws *d)
 }
 
 /* The k-th smallest of v[0..n) (v is reordered): Hoare's selection. */
-static double cs_select(double *v, size_t n, size_t k)
+double cs_kth_smallest(double *v, size_t n, size_t k)
 {
     size_t lo = 0, hi = n - 1;
     while (lo < hi) {
@@ -336,7 +336,7 @@ static double cs_quantile_select(double *v, size_t n, double p)
 {
     double h = (double)(n - 1) * p;
     size_t lo = (size_t)floor(h);
-    double a = cs_select(v, n, lo);
+    double a = cs_kth_smallest(v, n, lo);
     if (lo + 1 >= n || h == (double)lo)
         return a;
     /* The next order statistic is the smallest value above position lo. */

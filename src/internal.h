@@ -249,6 +249,12 @@ int cs_snprintf_c(char *buf, size_t size, const char *fmt, ...) CS_PRINTF(3, 4);
 /* The shortest of "%.15g" / "%.17g" that reads back exactly; returns the
  * length, or -1 when @size is too small (40 bytes always suffice). */
 int cs_fmt_double(char *buf, size_t size, double v);
+/* Shortest exact text of finite v (a JSON number; buf >= 32 bytes): length, -1 for NaN/Inf. */
+int cs_fmt_shortest(char *buf, double v);
+/* The k-th smallest of v[0..n) (no NaN; v reordered around position k; clv.c). */
+double cs_kth_smallest(double *v, size_t n, size_t k);
+/* Median of the finite values of v[0..n), NaN when none; *oom set on no memory (score.c). */
+double cs_median_finite(const double *v, size_t n, bool *oom);
 /* sqlite3_step() under the C locale: for statements that read numbers out
  * of JSON (json_extract, json_each), which some SQLite builds convert with
  * the C library's strtod(). SQLITE_NOMEM when the locale cannot be made. */

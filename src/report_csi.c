@@ -195,7 +195,7 @@ static int cs_rc_rank(custscore *db, const cs_key_rank *keys, cs_rc_load *l)
         l->customers[i].key_pos = pos >= 0 ? (size_t)pos : SIZE_MAX;
         n_found += pos >= 0;
     }
-    cs_rc_customer **by_key = cs_mallocarray(m ? m : 1, sizeof *by_key);
+    cs_rc_customer **by_key = cs_mallocarray(m ? m : 1, sizeof(cs_rc_customer *));
     if (!by_key)
         return cs_error(db, CUSTSCORE_ENOMEM, "loading survey responses: out of memory");
     size_t f = 0;
@@ -204,7 +204,7 @@ static int cs_rc_rank(custscore *db, const cs_key_rank *keys, cs_rc_load *l)
         if (l->customers[i].key_pos != SIZE_MAX)
             by_key[f++] = &l->customers[i];
     }
-    qsort(by_key, n_found, sizeof *by_key, cs_rc_key_cmp);
+    qsort(by_key, n_found, sizeof(cs_rc_customer *), cs_rc_key_cmp);
     for (size_t i = 0; i < n_found; i++)
         by_key[i]->rank = (uint32_t)i;
     l->n_ranked = n_found;

@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,14 +54,9 @@ const char *custscore_loyalty_quadrant_name(custscore_loyalty_quadrant q)
     }
 }
 
-static int cs_double_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median of the finite values among v[0..n) (NaN when none). */
-static double cs_median_finite(const double *v, size_t n, bool *oom)
+/* Median of the finite values among v[0..n) (NaN when none), by selection
+ * (the same value as sorting, in linear time). */
+double cs_median_finite(const double *v, size_t n, bool *oom)
 {
     double *tmp = cs_mallocarray(n ? n : 1, sizeof *tmp);
     if (!tmp) {
@@ -73,8 +69,15 @@ static double cs_median_finite(const double *v, size_t n, bool *oom)
             tmp[m++] = v[i];
     double med = NAN;
     if (m > 0) {
-        qsort(tmp, m, sizeof *tmp, cs_double_cmp);
-        med = m % 2 ? tmp[m / 2] : 0.5 * (tmp[m / 2 - 1] + tmp[m / 2]);
+        med = cs_kth_smallest(tmp, m, m / 2);
+        if (m % 2 == 0) {
+            /* The other middle one: the greatest of those before m / 2. */
+            double lower = tmp[0];
+            for (size_t i = 1; i < m / 2; i++)
+                if (tmp[i] > lower)
+                    lower = tmp[i];
+            med = 0.5 * (lower + med);
+        }
     }
     cs_free(tmp);
     return med;
@@ -486,139 +489,260 @@ static void cs_score_row(const cs_score_run *r, size_t i, custscore_score *s)
     s->loyalty_quadrant = (custscore_loyalty_quadrant)r->lq[i];
 }
 
-/* JSON of one row (the snapshot's data column). */
-static void cs_json_str(cs_buf *b, const char *key, const char *v)
-{
-    cs_buf_printf(b, "\"%s\":\"", key);
-    for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            cs_buf_printf(b, "\\%c", *p);
-        else if (*p < 0x20)
-            cs_buf_printf(b, "\\u%04x", *p);
-        else
-            cs_buf_add(b, (const char *)p, 1);
+/* ---------------------------------------------------------------------- */
+/* The fields of a scored row, in the order of its JSON object. One table
+ * drives the full row (cs_score_json), the snapshot's data column
+ * (cs_score_data_json) and the row put together again from a snapshot
+ * (cs_snapshot_json), so the three cannot drift apart. */
+
+typedef enum cs_field_kind {
+    CS_FIELD_STR,       /* const char * */
+    CS_FIELD_NUM,       /* double; null when not finite */
+    CS_FIELD_I64,       /* int64_t */
+    CS_FIELD_INT,       /* int */
+    CS_FIELD_LIFECYCLE, /* custscore_lifecycle, written as its name */
+    CS_FIELD_VQ,        /* custscore_value_quadrant, written as its name */
+    CS_FIELD_LQ         /* custscore_loyalty_quadrant, written as its name */
+} cs_field_kind;
+
+typedef struct cs_score_field {
+    const char *key; /* "\"name\":" */
+    unsigned char key_len;
+    unsigned char kind;
+    /* In the data column (else a column of its own). Data leaves out null
+     * numbers, empty texts and, with omit_zero, zero integers; @absent is
+     * what a data column without the member means. */
+    bool in_data, omit_zero;
+    const char *absent;
+    size_t offset;     /* in custscore_score */
+    size_t row_offset; /* in custscore_snapshot_row (columns only) */
+} cs_score_field;
+
+/* The longest key's text, checked at compile time (a negative array size). */
+#define CS_MAX_KEY_LEN 40
+#define CS_KEY(name)                                                                               \
+    "\"" name "\":",                                                                               \
+        (unsigned char)(sizeof("\"" name "\":") - 1 +                                              \
+                        0 * sizeof(char[sizeof(name) + 3 <= CS_MAX_KEY_LEN ? 1 : -1]))
+#define CS_SCORE_AT(member) offsetof(custscore_score, member)
+#define CS_ROW_AT(member) offsetof(custscore_snapshot_row, member)
+#define CS_COLUMN(name, kind, member, row_member)                                                  \
+    {                                                                                              \
+        CS_KEY(name), kind, false, false, NULL, CS_SCORE_AT(member), CS_ROW_AT(row_member)         \
     }
-    cs_buf_puts(b, "\",");
+#define CS_DATA(name, kind, member, omit_zero, absent)                                             \
+    {                                                                                              \
+        CS_KEY(name), kind, true, omit_zero, absent, CS_SCORE_AT(member), 0                        \
+    }
+
+_Static_assert(CUSTSCORE_REASONS == 3, "the field table lists three reasons");
+
+static const cs_score_field cs_score_fields[] = {
+    CS_COLUMN("customer", CS_FIELD_STR, customer, customer),
+    CS_DATA("recency_days", CS_FIELD_I64, value.recency_days, false, "0"),
+    CS_DATA("frequency", CS_FIELD_I64, value.frequency, false, "0"),
+    CS_DATA("monetary", CS_FIELD_NUM, value.monetary, false, "null"),
+    CS_DATA("r", CS_FIELD_INT, value.r, false, "0"),
+    CS_DATA("f", CS_FIELD_INT, value.f, false, "0"),
+    CS_DATA("m", CS_FIELD_INT, value.m, false, "0"),
+    CS_COLUMN("rfm_score", CS_FIELD_INT, value.rfm_score, rfm_score),
+    CS_COLUMN("segment", CS_FIELD_STR, value.segment, segment),
+    CS_DATA("revenue", CS_FIELD_NUM, value.revenue, false, "null"),
+    CS_DATA("cost", CS_FIELD_NUM, value.cost, false, "null"),
+    CS_COLUMN("profit", CS_FIELD_NUM, value.profit, profit),
+    CS_DATA("profit_share", CS_FIELD_NUM, value.profit_share, false, "null"),
+    CS_COLUMN("tier", CS_FIELD_STR, value.tier_name, tier),
+    CS_COLUMN("lifecycle", CS_FIELD_LIFECYCLE, value.lifecycle, lifecycle),
+    CS_COLUMN("current_value", CS_FIELD_NUM, current_value, current_value),
+    CS_DATA("repeat_purchases", CS_FIELD_I64, repeat_purchases, false, "0"),
+    CS_DATA("mean_interpurchase_days", CS_FIELD_NUM, mean_interpurchase_days, false, "null"),
+    CS_COLUMN("p_alive", CS_FIELD_NUM, p_alive, p_alive),
+    CS_DATA("expected_purchases", CS_FIELD_NUM, expected_purchases, false, "null"),
+    CS_DATA("expected_spend", CS_FIELD_NUM, expected_spend, false, "null"),
+    CS_COLUMN("clv", CS_FIELD_NUM, clv, clv),
+    CS_DATA("clv_low", CS_FIELD_NUM, clv_low, false, "null"),
+    CS_DATA("clv_high", CS_FIELD_NUM, clv_high, false, "null"),
+    CS_DATA("clv_note", CS_FIELD_STR, clv_note, false, "\"\""),
+    CS_COLUMN("churn_probability", CS_FIELD_NUM, churn_probability, churn_probability),
+    CS_COLUMN("band", CS_FIELD_STR, band, band),
+    CS_DATA("reason1", CS_FIELD_STR, reason[0], false, "\"\""),
+    CS_DATA("reason1_contribution", CS_FIELD_NUM, reason_contribution[0], false, "null"),
+    CS_DATA("reason2", CS_FIELD_STR, reason[1], false, "\"\""),
+    CS_DATA("reason2_contribution", CS_FIELD_NUM, reason_contribution[1], false, "null"),
+    CS_DATA("reason3", CS_FIELD_STR, reason[2], false, "\"\""),
+    CS_DATA("reason3_contribution", CS_FIELD_NUM, reason_contribution[2], false, "null"),
+    CS_COLUMN("value_at_risk", CS_FIELD_NUM, value_at_risk, value_at_risk),
+    CS_DATA("churn_note", CS_FIELD_STR, churn_note, false, "\"\""),
+    CS_COLUMN("satisfaction", CS_FIELD_NUM, satisfaction, satisfaction),
+    CS_DATA("satisfaction_ts", CS_FIELD_I64, satisfaction_ts, true, "0"),
+    CS_DATA("satisfaction_note", CS_FIELD_STR, satisfaction_note, false, "\"\""),
+    CS_DATA("loyalty", CS_FIELD_NUM, loyalty, false, "null"),
+    CS_COLUMN("value_matrix", CS_FIELD_VQ, value_quadrant, value_quadrant),
+    CS_COLUMN("loyalty_quadrant", CS_FIELD_LQ, loyalty_quadrant, loyalty_quadrant),
+};
+
+#define CS_N_SCORE_FIELDS (sizeof cs_score_fields / sizeof cs_score_fields[0])
+
+/* "key": followed by a JSON string of @v (NULL as ""), and a comma. */
+static void cs_json_str(cs_buf *b, const cs_score_field *f, const char *v)
+{
+    cs_buf_add(b, f->key, f->key_len);
+    cs_buf_add(b, "\"", 1);
+    const char *run = v ? v : "", *p = run;
+    for (;; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        cs_buf_add(b, run, (size_t)(p - run));
+        if (ch == '\0')
+            break;
+        /* \" \\ or \u00XX, as "\\u%04x" wrote them */
+        static const char hex[] = "0123456789abcdef";
+        char esc[6] = {'\\', (char)ch, '0', '0', hex[ch >> 4], hex[ch & 15]};
+        size_t len = 2;
+        if (ch < 0x20) {
+            esc[1] = 'u';
+            len = 6;
+        }
+        cs_buf_add(b, esc, len);
+        run = p + 1;
+    }
+    cs_buf_add(b, "\",", 2);
 }
 
-static void cs_json_num(cs_buf *b, const char *key, double v)
+/* "key": followed by @v as the shortest text that reads back exactly
+ * (null when not finite), and a comma. */
+static void cs_json_num(cs_buf *b, const cs_score_field *f, double v)
 {
-    if (isfinite(v))
-        cs_buf_printf(b, "\"%s\":%.17g,", key, v);
+    char text[CS_MAX_KEY_LEN + 48];
+    memcpy(text, f->key, f->key_len);
+    int n = isfinite(v) ? cs_fmt_shortest(text + f->key_len, v) : -1;
+    if (n < 0) {
+        cs_buf_add(b, text, f->key_len);
+        cs_buf_add(b, "null,", 5);
+        return;
+    }
+    text[f->key_len + (size_t)n] = ',';
+    cs_buf_add(b, text, f->key_len + (size_t)n + 1);
+}
+
+static void cs_json_int(cs_buf *b, const cs_score_field *f, int64_t v)
+{
+    char text[CS_MAX_KEY_LEN + 32];
+    memcpy(text, f->key, f->key_len);
+    char digits[24], *d = digits + sizeof digits;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--d = '-';
+    size_t n = (size_t)(digits + sizeof digits - d);
+    memcpy(text + f->key_len, d, n);
+    text[f->key_len + n] = ',';
+    cs_buf_add(b, text, f->key_len + n + 1);
+}
+
+/* Close the object: the trailing comma becomes the brace. */
+static void cs_json_close(cs_buf *b)
+{
+    if (!b->failed && b->len && b->data[b->len - 1] == ',')
+        b->data[b->len - 1] = '}';
     else
-        cs_buf_printf(b, "\"%s\":null,", key);
+        cs_buf_puts(b, "}");
 }
 
-static void cs_json_int(cs_buf *b, const char *key, int64_t v)
+/* Field @f of @s: a text (NULL when the field is a number) or a number in
+ * *num (integers in *i64, *is_int set). */
+static const char *cs_field_value(const cs_score_field *f, const custscore_score *s, double *num,
+                                  int64_t *i64, bool *is_int)
 {
-    cs_buf_printf(b, "\"%s\":%lld,", key, (long long)v);
+    const char *at = (const char *)s + f->offset;
+    *is_int = false;
+    switch ((cs_field_kind)f->kind) {
+    case CS_FIELD_STR: {
+        const char *v;
+        memcpy(&v, at, sizeof v);
+        return v ? v : "";
+    }
+    case CS_FIELD_NUM:
+        memcpy(num, at, sizeof *num);
+        return NULL;
+    case CS_FIELD_I64:
+        memcpy(i64, at, sizeof *i64);
+        *is_int = true;
+        return NULL;
+    case CS_FIELD_INT: {
+        int v;
+        memcpy(&v, at, sizeof v);
+        *i64 = v;
+        *is_int = true;
+        return NULL;
+    }
+    case CS_FIELD_LIFECYCLE: {
+        custscore_lifecycle v;
+        memcpy(&v, at, sizeof v);
+        return custscore_lifecycle_name(v);
+    }
+    case CS_FIELD_VQ: {
+        custscore_value_quadrant v;
+        memcpy(&v, at, sizeof v);
+        return custscore_value_quadrant_name(v);
+    }
+    default: {
+        custscore_loyalty_quadrant v;
+        memcpy(&v, at, sizeof v);
+        return custscore_loyalty_quadrant_name(v);
+    }
+    }
 }
 
 void cs_score_json(cs_buf *b, const custscore_score *s)
 {
-    const custscore_value *v = &s->value;
-    cs_buf_puts(b, "{");
-    cs_json_str(b, "customer", s->customer);
-    cs_json_int(b, "recency_days", v->recency_days);
-    cs_json_int(b, "frequency", v->frequency);
-    cs_json_num(b, "monetary", v->monetary);
-    cs_json_int(b, "r", v->r);
-    cs_json_int(b, "f", v->f);
-    cs_json_int(b, "m", v->m);
-    cs_json_int(b, "rfm_score", v->rfm_score);
-    cs_json_str(b, "segment", v->segment);
-    cs_json_num(b, "revenue", v->revenue);
-    cs_json_num(b, "cost", v->cost);
-    cs_json_num(b, "profit", v->profit);
-    cs_json_num(b, "profit_share", v->profit_share);
-    cs_json_str(b, "tier", v->tier_name);
-    cs_json_str(b, "lifecycle", custscore_lifecycle_name(v->lifecycle));
-    cs_json_num(b, "current_value", s->current_value);
-    cs_json_int(b, "repeat_purchases", s->repeat_purchases);
-    cs_json_num(b, "mean_interpurchase_days", s->mean_interpurchase_days);
-    cs_json_num(b, "p_alive", s->p_alive);
-    cs_json_num(b, "expected_purchases", s->expected_purchases);
-    cs_json_num(b, "expected_spend", s->expected_spend);
-    cs_json_num(b, "clv", s->clv);
-    cs_json_num(b, "clv_low", s->clv_low);
-    cs_json_num(b, "clv_high", s->clv_high);
-    cs_json_str(b, "clv_note", s->clv_note);
-    cs_json_num(b, "churn_probability", s->churn_probability);
-    cs_json_str(b, "band", s->band);
-    for (int k = 0; k < CUSTSCORE_REASONS; k++) {
-        char key[32];
-        snprintf(key, sizeof key, "reason%d", k + 1);
-        cs_json_str(b, key, s->reason[k]);
-        snprintf(key, sizeof key, "reason%d_contribution", k + 1);
-        cs_json_num(b, key, s->reason_contribution[k]);
+    cs_buf_add(b, "{", 1);
+    for (size_t i = 0; i < CS_N_SCORE_FIELDS; i++) {
+        const cs_score_field *f = &cs_score_fields[i];
+        double num = NAN;
+        int64_t i64 = 0;
+        bool is_int;
+        const char *text = cs_field_value(f, s, &num, &i64, &is_int);
+        if (text)
+            cs_json_str(b, f, text);
+        else if (is_int)
+            cs_json_int(b, f, i64);
+        else
+            cs_json_num(b, f, num);
     }
-    cs_json_num(b, "value_at_risk", s->value_at_risk);
-    cs_json_str(b, "churn_note", s->churn_note);
-    cs_json_num(b, "satisfaction", s->satisfaction);
-    cs_json_int(b, "satisfaction_ts", s->satisfaction_ts);
-    cs_json_str(b, "satisfaction_note", s->satisfaction_note);
-    cs_json_num(b, "loyalty", s->loyalty);
-    cs_json_str(b, "value_matrix", custscore_value_quadrant_name(s->value_quadrant));
-    cs_json_str(b, "loyalty_quadrant", custscore_loyalty_quadrant_name(s->loyalty_quadrant));
-    /* Replace the trailing comma. */
-    if (b->len && b->data[b->len - 1] == ',')
-        b->data[b->len - 1] = '}';
-    else
-        cs_buf_puts(b, "}");
+    cs_json_close(b);
 }
 
 /* The snapshot's data column holds the fields that have no column of their
  * own, leaving out null numbers and empty texts: 40-60% of the full row, and
  * saving a million rows is mostly writing their bytes. The full row is put
  * together again when a snapshot is read (cs_snapshot_json). */
-static void cs_data_num(cs_buf *b, const char *key, double v)
-{
-    if (isfinite(v))
-        cs_json_num(b, key, v);
-}
-
-static void cs_data_str(cs_buf *b, const char *key, const char *v)
-{
-    if (v && *v)
-        cs_json_str(b, key, v);
-}
-
 static void cs_score_data_json(cs_buf *b, const custscore_score *s)
 {
-    const custscore_value *v = &s->value;
-    cs_buf_puts(b, "{");
-    cs_json_int(b, "recency_days", v->recency_days);
-    cs_json_int(b, "frequency", v->frequency);
-    cs_data_num(b, "monetary", v->monetary);
-    cs_json_int(b, "r", v->r);
-    cs_json_int(b, "f", v->f);
-    cs_json_int(b, "m", v->m);
-    cs_data_num(b, "revenue", v->revenue);
-    cs_data_num(b, "cost", v->cost);
-    cs_data_num(b, "profit_share", v->profit_share);
-    cs_json_int(b, "repeat_purchases", s->repeat_purchases);
-    cs_data_num(b, "mean_interpurchase_days", s->mean_interpurchase_days);
-    cs_data_num(b, "expected_purchases", s->expected_purchases);
-    cs_data_num(b, "expected_spend", s->expected_spend);
-    cs_data_num(b, "clv_low", s->clv_low);
-    cs_data_num(b, "clv_high", s->clv_high);
-    cs_data_str(b, "clv_note", s->clv_note);
-    for (int k = 0; k < CUSTSCORE_REASONS; k++) {
-        char key[32];
-        snprintf(key, sizeof key, "reason%d", k + 1);
-        cs_data_str(b, key, s->reason[k]);
-        snprintf(key, sizeof key, "reason%d_contribution", k + 1);
-        cs_data_num(b, key, s->reason_contribution[k]);
+    cs_buf_add(b, "{", 1);
+    for (size_t i = 0; i < CS_N_SCORE_FIELDS; i++) {
+        const cs_score_field *f = &cs_score_fields[i];
+        if (!f->in_data)
+            continue;
+        double num = NAN;
+        int64_t i64 = 0;
+        bool is_int;
+        const char *text = cs_field_value(f, s, &num, &i64, &is_int);
+        if (text) {
+            if (*text)
+                cs_json_str(b, f, text);
+        } else if (is_int) {
+            if (i64 != 0 || !f->omit_zero)
+                cs_json_int(b, f, i64);
+        } else if (isfinite(num)) {
+            cs_json_num(b, f, num);
+        }
     }
-    cs_data_str(b, "churn_note", s->churn_note);
-    if (s->satisfaction_ts != 0)
-        cs_json_int(b, "satisfaction_ts", s->satisfaction_ts);
-    cs_data_str(b, "satisfaction_note", s->satisfaction_note);
-    cs_data_num(b, "loyalty", s->loyalty);
-    if (b->len && b->data[b->len - 1] == ',')
-        b->data[b->len - 1] = '}';
-    else
-        cs_buf_puts(b, "}");
+    cs_json_close(b);
 }
 
 static void cs_bind_num(sqlite3_stmt *st, int col, double v)
@@ -632,21 +756,210 @@ static void cs_bind_num(sqlite3_stmt *st, int col, double v)
 static void cs_bind_str(sqlite3_stmt *st, int col, const char *s)
 {
     if (s && *s)
-        sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC); /* valid until the row is stepped */
+        sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC); /* valid until the rows are stepped */
     else
         sqlite3_bind_null(st, col);
+}
+
+/* Rows are saved CS_INSERT_ROWS to a statement (a multi-row INSERT costs
+ * SQLite far less per row than one statement per row), the rest one by one. */
+#define CS_INSERT_COLUMNS 18
+#define CS_INSERT_ROWS 64
+
+/* INSERT of @rows rows; columns named, so it fits every schema version. */
+static int cs_prepare_insert(custscore *db, size_t rows, sqlite3_stmt **out)
+{
+    cs_buf sql;
+    cs_buf_init(&sql);
+    cs_buf_puts(&sql, "INSERT INTO score(as_of, customer, scored_at, rfm_score, segment, tier, "
+                      "lifecycle, profit, current_value, clv, p_alive, churn_probability, band, "
+                      "value_at_risk, satisfaction, value_matrix, loyalty, data) VALUES ");
+    for (size_t i = 0; i < rows; i++)
+        cs_buf_puts(&sql, i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                            : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (sql.failed) {
+        cs_buf_free(&sql);
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+    }
+    int rc = cs_prepare(db, sql.data, out);
+    cs_buf_free(&sql);
+    return rc;
+}
+
+/* Bind row @s (customer store id @id) as row @k of @st; @data is its data column. */
+static void cs_bind_row(sqlite3_stmt *st, int k, const cs_score_run *r, int64_t id, int64_t now,
+                        const custscore_score *s, const char *data, size_t data_len)
+{
+    int c = k * CS_INSERT_COLUMNS;
+    sqlite3_bind_int64(st, c + 1, r->as_of);
+    sqlite3_bind_int64(st, c + 2, id);
+    sqlite3_bind_int64(st, c + 3, now);
+    if (s->value.rfm_score > 0)
+        sqlite3_bind_int(st, c + 4, s->value.rfm_score);
+    else
+        sqlite3_bind_null(st, c + 4);
+    cs_bind_str(st, c + 5, s->value.segment);
+    cs_bind_str(st, c + 6, s->value.tier_name);
+    cs_bind_str(st, c + 7, custscore_lifecycle_name(s->value.lifecycle));
+    cs_bind_num(st, c + 8, s->value.profit);
+    cs_bind_num(st, c + 9, s->current_value);
+    cs_bind_num(st, c + 10, s->clv);
+    cs_bind_num(st, c + 11, s->p_alive);
+    cs_bind_num(st, c + 12, s->churn_probability);
+    cs_bind_str(st, c + 13, s->band);
+    cs_bind_num(st, c + 14, s->value_at_risk);
+    cs_bind_num(st, c + 15, s->satisfaction);
+    cs_bind_str(st, c + 16, custscore_value_quadrant_name(s->value_quadrant));
+    cs_bind_str(st, c + 17, custscore_loyalty_quadrant_name(s->loyalty_quadrant));
+    sqlite3_bind_text(st, c + 18, data, (int)data_len, SQLITE_STATIC);
+}
+
+typedef struct cs_id_pos {
+    int64_t id;
+    size_t pos;
+} cs_id_pos;
+
+static int cs_id_pos_cmp(const void *a, const void *b)
+{
+    const cs_id_pos *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The positions of the customers in store id order, the order of the score
+ * table's key (as_of, customer): appending in key order is what a B-tree
+ * does fastest. NULL in *out when key order is id order already (as after
+ * an import sorted by key). */
+static int cs_id_order(const cs_score_run *r, size_t **out)
+{
+    *out = NULL;
+    bool sorted = true;
+    for (size_t i = 1; i < r->n && sorted; i++)
+        sorted = r->h.customer_id[i - 1] < r->h.customer_id[i];
+    if (sorted)
+        return CUSTSCORE_OK;
+    cs_id_pos *ip = cs_mallocarray(r->n, sizeof *ip);
+    size_t *order = cs_mallocarray(r->n, sizeof *order);
+    if (!ip || !order) {
+        cs_free(ip);
+        cs_free(order);
+        return cs_error(r->db, CUSTSCORE_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        ip[i].id = r->h.customer_id[i];
+        ip[i].pos = i;
+    }
+    qsort(ip, r->n, sizeof *ip, cs_id_pos_cmp);
+    for (size_t i = 0; i < r->n; i++)
+        order[i] = ip[i].pos;
+    cs_free(ip);
+    *out = order;
+    return CUSTSCORE_OK;
+}
+
+/* Save every row, CS_INSERT_ROWS to a statement. */
+static int cs_score_save(cs_score_run *r)
+{
+    custscore *db = r->db;
+    sqlite3_stmt *many = NULL, *one = NULL;
+    size_t *order = NULL;
+    /* A host may have lowered the number of parameters a statement takes. */
+    int max_vars = sqlite3_limit(db->sql, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+    size_t batch = CS_INSERT_ROWS;
+    if (max_vars > 0 && (size_t)max_vars / CS_INSERT_COLUMNS < batch)
+        batch = (size_t)max_vars / CS_INSERT_COLUMNS;
+    if (batch < 1)
+        batch = 1;
+    int rc = cs_id_order(r, &order);
+    if (rc == 0 && r->n >= batch && batch > 1)
+        rc = cs_prepare_insert(db, batch, &many);
+    if (rc == 0)
+        rc = cs_prepare_insert(db, 1, &one);
+    size_t *data_end = cs_mallocarray(batch, sizeof *data_end);
+    custscore_score *row = cs_mallocarray(batch, sizeof *row);
+    if (rc == 0 && (!data_end || !row))
+        rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+    int64_t now = (int64_t)time(NULL);
+    cs_buf json;
+    cs_buf_init(&json);
+    for (size_t i0 = 0; rc == 0 && i0 < r->n;) {
+        size_t rows = r->n - i0 >= batch ? batch : 1;
+        sqlite3_stmt *st = rows == batch ? (many ? many : one) : one;
+        /* The data columns of the rows first (the buffer moves as it grows),
+         * then the bindings into it. */
+        json.len = 0;
+        for (size_t k = 0; k < rows; k++) {
+            size_t i = order ? order[i0 + k] : i0 + k;
+            cs_score_row(r, i, &row[k]);
+            cs_score_data_json(&json, &row[k]);
+            data_end[k] = json.len;
+        }
+        if (json.failed) {
+            rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+            break;
+        }
+        sqlite3_reset(st);
+        for (size_t k = 0; k < rows; k++) {
+            size_t i = order ? order[i0 + k] : i0 + k;
+            size_t start = k ? data_end[k - 1] : 0;
+            cs_bind_row(st, (int)k, r, r->h.customer_id[i], now, &row[k], json.data + start,
+                        data_end[k] - start);
+        }
+        int src = sqlite3_step(st);
+        if (src != SQLITE_DONE)
+            rc = cs_sqlite_error(db, src, "saving the snapshot");
+        i0 += rows;
+    }
+    cs_buf_free(&json);
+    cs_free(data_end);
+    cs_free(row);
+    cs_free(order);
+    sqlite3_finalize(many);
+    sqlite3_finalize(one);
+    return rc;
+}
+
+/* A multi-row INSERT inside a transaction keeps a statement journal (to undo
+ * that statement alone on an error), which SQLite writes to a temporary file
+ * unless temp_store is MEMORY: a million rows made as many writes again as
+ * the snapshot itself. So temp_store is MEMORY for the save (some 100 kB of
+ * journal per statement) and set back after it. SQLite refuses the change
+ * inside a transaction (a custscore_begin() batch): the journal then stays
+ * a file, which is slower, not different. Returns the setting to restore,
+ * or -1 when nothing was changed. */
+static int cs_temp_store_memory(custscore *db)
+{
+    if (!sqlite3_get_autocommit(db->sql))
+        return -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->sql, "PRAGMA temp_store", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int old = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (old < 0 || old >= 2 ||
+        sqlite3_exec(db->sql, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    return old;
+}
+
+static void cs_temp_store_restore(custscore *db, int old)
+{
+    static const char *const sql[] = {"PRAGMA temp_store = DEFAULT", "PRAGMA temp_store = FILE"};
+    if (old == 0 || old == 1)
+        sqlite3_exec(db->sql, sql[old], NULL, NULL, NULL);
 }
 
 static int cs_score_emit(cs_score_run *r, custscore_score_fn fn, void *payload)
 {
     custscore *db = r->db;
     bool save = !r->opt.no_store;
-    sqlite3_stmt *ins = NULL;
     int rc = CUSTSCORE_OK;
+    int temp_store = save ? cs_temp_store_memory(db) : -1;
     if (save) {
         rc = cs_tx_begin(db);
-        if (rc)
+        if (rc) {
+            cs_temp_store_restore(db, temp_store);
             return rc;
+        }
         sqlite3_stmt *del;
         rc = cs_prepare(db, "DELETE FROM score WHERE as_of = ?1", &del);
         if (rc == 0) {
@@ -656,18 +969,8 @@ static int cs_score_emit(cs_score_run *r, custscore_score_fn fn, void *payload)
                 rc = cs_sqlite_error(db, src, "replacing the snapshot");
             sqlite3_finalize(del);
         }
-        if (rc == 0)
-            rc = cs_prepare(db,
-                            "INSERT INTO score(as_of, customer, scored_at, rfm_score, segment, "
-                            "tier, lifecycle, profit, current_value, clv, p_alive, "
-                            "churn_probability, band, value_at_risk, satisfaction, value_matrix, "
-                            "loyalty, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                            "?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                            &ins);
     }
-    int64_t now = (int64_t)time(NULL);
-    cs_buf json;
-    cs_buf_init(&json);
+    /* The rows to the caller in key order; the totals. */
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         custscore_score s;
         cs_score_row(r, i, &s);
@@ -678,53 +981,19 @@ static int cs_score_emit(cs_score_run *r, custscore_score_fn fn, void *payload)
             r->info.total_value_at_risk += s.value_at_risk;
         if (isfinite(s.churn_probability))
             r->info.band_count[s.band[0] == 'h' ? 2 : s.band[0] == 'm' ? 1 : 0]++;
-        if (save) {
-            json.len = 0;
-            cs_score_data_json(&json, &s);
-            if (json.failed) {
-                rc = cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
-                break;
-            }
-            sqlite3_reset(ins);
-            sqlite3_bind_int64(ins, 1, r->as_of);
-            sqlite3_bind_int64(ins, 2, r->h.customer_id[i]);
-            sqlite3_bind_int64(ins, 3, now);
-            if (s.value.rfm_score > 0)
-                sqlite3_bind_int(ins, 4, s.value.rfm_score);
-            else
-                sqlite3_bind_null(ins, 4);
-            cs_bind_str(ins, 5, s.value.segment);
-            cs_bind_str(ins, 6, s.value.tier_name);
-            cs_bind_str(ins, 7, custscore_lifecycle_name(s.value.lifecycle));
-            cs_bind_num(ins, 8, s.value.profit);
-            cs_bind_num(ins, 9, s.current_value);
-            cs_bind_num(ins, 10, s.clv);
-            cs_bind_num(ins, 11, s.p_alive);
-            cs_bind_num(ins, 12, s.churn_probability);
-            cs_bind_str(ins, 13, s.band);
-            cs_bind_num(ins, 14, s.value_at_risk);
-            cs_bind_num(ins, 15, s.satisfaction);
-            cs_bind_str(ins, 16, custscore_value_quadrant_name(s.value_quadrant));
-            cs_bind_str(ins, 17, custscore_loyalty_quadrant_name(s.loyalty_quadrant));
-            sqlite3_bind_text(ins, 18, json.data, (int)json.len, SQLITE_STATIC);
-            int src = sqlite3_step(ins);
-            if (src != SQLITE_DONE) {
-                rc = cs_sqlite_error(db, src, "saving the snapshot");
-                break;
-            }
-        }
         if (fn) {
             int stop = fn(&s, payload);
             if (stop)
                 rc = stop;
         }
     }
-    cs_buf_free(&json);
-    sqlite3_finalize(ins);
     r->info.customers = (int64_t)r->n;
     if (save) {
+        if (rc == 0)
+            rc = cs_score_save(r);
         rc = cs_tx_end(db, rc);
         r->info.saved = rc == 0;
+        cs_temp_store_restore(db, temp_store);
     }
     return rc;
 }
@@ -963,20 +1232,21 @@ static bool cs_data_split(const char *s, cs_data_members *out)
     return false;
 }
 
-/* Member @key of @d as it is stored, or @absent. */
-static void cs_json_member(cs_buf *b, const char *key, const cs_data_members *d, const char *absent)
+/* Member @f of @d as it is stored, or @f's absent text. */
+static void cs_json_member(cs_buf *b, const cs_score_field *f, const cs_data_members *d)
 {
-    size_t len = strlen(key);
-    cs_buf_printf(b, "\"%s\":", key);
+    const char *name = f->key + 1; /* without the quotes and the colon */
+    size_t len = (size_t)f->key_len - 3;
+    cs_buf_add(b, f->key, f->key_len);
     for (size_t i = 0; i < d->n; i++) {
-        if (d->m[i].key_len == len && memcmp(d->m[i].key, key, len) == 0) {
+        if (d->m[i].key_len == len && memcmp(d->m[i].key, name, len) == 0) {
             cs_buf_add(b, d->m[i].value, d->m[i].value_len);
-            cs_buf_puts(b, ",");
+            cs_buf_add(b, ",", 1);
             return;
         }
     }
-    cs_buf_puts(b, absent);
-    cs_buf_puts(b, ",");
+    cs_buf_puts(b, f->absent);
+    cs_buf_add(b, ",", 1);
 }
 
 /* The whole row as one JSON object (the fields of custscore_score, in the
@@ -986,51 +1256,29 @@ static void cs_snapshot_json(cs_buf *b, const custscore_snapshot_row *row, const
 {
     cs_data_members d;
     cs_data_split(data, &d);
-    cs_buf_puts(b, "{");
-    cs_json_str(b, "customer", row->customer);
-    cs_json_member(b, "recency_days", &d, "0");
-    cs_json_member(b, "frequency", &d, "0");
-    cs_json_member(b, "monetary", &d, "null");
-    cs_json_member(b, "r", &d, "0");
-    cs_json_member(b, "f", &d, "0");
-    cs_json_member(b, "m", &d, "0");
-    cs_json_int(b, "rfm_score", row->rfm_score);
-    cs_json_str(b, "segment", row->segment);
-    cs_json_member(b, "revenue", &d, "null");
-    cs_json_member(b, "cost", &d, "null");
-    cs_json_num(b, "profit", row->profit);
-    cs_json_member(b, "profit_share", &d, "null");
-    cs_json_str(b, "tier", row->tier);
-    cs_json_str(b, "lifecycle", row->lifecycle);
-    cs_json_num(b, "current_value", row->current_value);
-    cs_json_member(b, "repeat_purchases", &d, "0");
-    cs_json_member(b, "mean_interpurchase_days", &d, "null");
-    cs_json_num(b, "p_alive", row->p_alive);
-    cs_json_member(b, "expected_purchases", &d, "null");
-    cs_json_member(b, "expected_spend", &d, "null");
-    cs_json_num(b, "clv", row->clv);
-    cs_json_member(b, "clv_low", &d, "null");
-    cs_json_member(b, "clv_high", &d, "null");
-    cs_json_member(b, "clv_note", &d, "\"\"");
-    cs_json_num(b, "churn_probability", row->churn_probability);
-    cs_json_str(b, "band", row->band);
-    for (int k = 0; k < CUSTSCORE_REASONS; k++) {
-        char key[32];
-        snprintf(key, sizeof key, "reason%d", k + 1);
-        cs_json_member(b, key, &d, "\"\"");
-        snprintf(key, sizeof key, "reason%d_contribution", k + 1);
-        cs_json_member(b, key, &d, "null");
+    cs_buf_add(b, "{", 1);
+    for (size_t i = 0; i < CS_N_SCORE_FIELDS; i++) {
+        const cs_score_field *f = &cs_score_fields[i];
+        if (f->in_data) {
+            cs_json_member(b, f, &d);
+            continue;
+        }
+        const char *at = (const char *)row + f->row_offset;
+        if (f->kind == CS_FIELD_NUM) {
+            double v;
+            memcpy(&v, at, sizeof v);
+            cs_json_num(b, f, v);
+        } else if (f->kind == CS_FIELD_INT) {
+            int v;
+            memcpy(&v, at, sizeof v);
+            cs_json_int(b, f, v);
+        } else {
+            const char *v;
+            memcpy(&v, at, sizeof v);
+            cs_json_str(b, f, v);
+        }
     }
-    cs_json_num(b, "value_at_risk", row->value_at_risk);
-    cs_json_member(b, "churn_note", &d, "\"\"");
-    cs_json_num(b, "satisfaction", row->satisfaction);
-    cs_json_member(b, "satisfaction_ts", &d, "0");
-    cs_json_member(b, "satisfaction_note", &d, "\"\"");
-    cs_json_member(b, "loyalty", &d, "null");
-    cs_json_str(b, "value_matrix", row->value_quadrant);
-    cs_json_str(b, "loyalty_quadrant", row->loyalty_quadrant);
-    if (!b->failed)
-        b->data[b->len - 1] = '}';
+    cs_json_close(b);
 }
 
 int custscore_snapshot_get(custscore *db, const char *customer, int64_t as_of,

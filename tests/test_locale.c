@@ -60,6 +60,9 @@ START_TEST(test_helpers)
     ck_assert_int_gt(cs_fmt_double(buf, sizeof buf, 1.0 / 3), 0);
     ck_assert(cs_strtod_c(buf, NULL) == 1.0 / 3);
     ck_assert_ptr_null(strchr(buf, ','));
+    /* The shortest form (the snapshot's JSON) uses no C library conversion. */
+    ck_assert_int_eq(cs_fmt_shortest(buf, -1234.5), 7);
+    ck_assert_str_eq(buf, "-1234.5");
     /* JSON, SVG and HTML buffers. */
     cs_buf b;
     cs_buf_init(&b);

@@ -38,7 +38,23 @@ typedef struct collect {
     int bad_quadrant, bad_var, bad_band;
     char first_key[64];
     char clv_note[256], sat_note[256], churn_note[256];
+    /* The values the median splits are taken over. */
+    size_t n_clv, n_sat, n_loyal;
+    double clv[4096], current[4096], sat[4096], loyal[4096];
 } collect;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median by sorting, as a check of the library's. */
+static double sorted_median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 static int collect_row(const custscore_score *s, void *payload)
 {
@@ -49,9 +65,12 @@ static int collect_row(const custscore_score *s, void *payload)
     c->vq[s->value_quadrant]++;
     c->lq[s->loyalty_quadrant]++;
     c->total_profit += s->value.profit;
-    if (isfinite(s->clv))
+    if (isfinite(s->clv)) {
         c->with_clv++;
-    else
+        ck_assert_uint_lt(c->n_clv, 4096);
+        c->clv[c->n_clv] = s->clv;
+        c->current[c->n_clv++] = s->value.profit;
+    } else
         snprintf(c->clv_note, sizeof c->clv_note, "%s", s->clv_note);
     if (isfinite(s->churn_probability)) {
         c->with_churn++;
@@ -64,8 +83,12 @@ static int collect_row(const custscore_score *s, void *payload)
     }
     if (isfinite(s->satisfaction)) {
         c->with_sat++;
-        if (isfinite(s->loyalty))
+        ck_assert_uint_lt(c->n_sat, 4096);
+        c->sat[c->n_sat++] = s->satisfaction;
+        if (isfinite(s->loyalty)) {
             c->with_sat_and_loyalty++;
+            c->loyal[c->n_loyal++] = s->loyalty;
+        }
         ck_assert(s->satisfaction >= 0 && s->satisfaction <= 100);
     } else {
         snprintf(c->sat_note, sizeof c->sat_note, "%s", s->satisfaction_note);
@@ -239,7 +262,13 @@ START_TEST(test_full_pipeline)
     }
     ck_assert_int_eq(vq_total, 2357);
     ck_assert_int_eq(c.vq[CUSTSCORE_VQ_UNCLASSIFIED], 2357 - 2349);
-    /* Median splits: about half above on each axis. */
+    /* Median splits: exactly the medians (of the profit and CLV of the
+     * customers with a CLV, of the satisfaction scores). */
+    ck_assert(info.future_value_split == sorted_median(c.clv, c.n_clv));
+    ck_assert(info.current_value_split == sorted_median(c.current, c.n_clv));
+    ck_assert(info.satisfaction_split == sorted_median(c.sat, c.n_sat));
+    ck_assert(info.loyalty_split == sorted_median(c.loyal, c.n_loyal));
+    /* About half above on each axis. */
     int64_t high_future = c.vq[CUSTSCORE_VQ_VALUE] + c.vq[CUSTSCORE_VQ_POTENTIAL];
     ck_assert_int_le(high_future, 2349 / 2 + 1);
     ck_assert_int_gt(high_future, 2349 / 4);

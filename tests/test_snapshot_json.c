@@ -209,6 +209,161 @@ START_TEST(test_changes_rows_whole)
 }
 END_TEST
 
+static int pragma_temp_store(custscore *db)
+{
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db->sql, "PRAGMA temp_store", -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Rows are saved in store id order, many to a statement: customers whose
+ * ids are not in key order (added in a scrambled order), a count that is
+ * not a multiple of the rows per statement, some without orders. Every row
+ * reads back exactly, the callback still sees key order, and the
+ * connection's temp_store is as it was; the same inside a batch. */
+START_TEST(test_saved_in_any_id_order)
+{
+    custscore *db = NULL;
+    ck_assert_int_eq(custscore_open(NULL, 0, &db), 0);
+    int64_t as_of = date("2024-06-30");
+    enum { N = 203 };
+    for (int k = 0; k < N; k++) {
+        int i = (k * 73 + 11) % N; /* 73 and N coprime: every customer once */
+        char key[16];
+        snprintf(key, sizeof key, "c%04d", i);
+        if (i % 10 == 3) {
+            ck_assert_int_eq(custscore_add_customer(db, key, 0), 0);
+            continue;
+        }
+        for (int j = 0; j <= i % 4; j++) {
+            custscore_order o = {key,
+                                 NULL,
+                                 date("2024-01-01") + (int64_t)(i + 17 * j) * 86400,
+                                 10.0 + i * 0.37 + j,
+                                 2.5 + j * 0.1,
+                                 1};
+            ck_assert_int_eq(custscore_add_order(db, &o, NULL), 0);
+        }
+    }
+    int temp_store = pragma_temp_store(db);
+    for (int in_batch = 0; in_batch < 2; in_batch++) {
+        rows r = {0};
+        if (in_batch)
+            ck_assert_int_eq(custscore_begin(db), 0);
+        ck_assert_int_eq(custscore_score_all(db, as_of, NULL, keep_row, &r, NULL), 0);
+        if (in_batch)
+            ck_assert_int_eq(custscore_commit(db), 0);
+        ck_assert_int_eq(pragma_temp_store(db), temp_store);
+        ck_assert_uint_eq(r.n, N);
+        for (size_t i = 0; i < r.n; i++) {
+            if (i > 0)
+                ck_assert_int_lt(strcmp(r.key[i - 1], r.key[i]), 0);
+            custscore_snapshot_row row;
+            ck_assert_int_eq(custscore_snapshot_get(db, r.key[i], as_of, &row), 0);
+            ck_assert_str_eq(row.json, r.json[i]);
+        }
+        sqlite3_stmt *st;
+        ck_assert_int_eq(sqlite3_prepare_v2(db->sql, "SELECT count(*) FROM score WHERE as_of = ?1",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_int64(st, 1, as_of);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        ck_assert_int_eq(sqlite3_column_int(st, 0), N);
+        sqlite3_finalize(st);
+        rows_free(&r);
+    }
+    custscore_close(db);
+}
+END_TEST
+
+/* The texts of the JSON: escapes, null numbers, shortest numbers. */
+START_TEST(test_row_json_text)
+{
+    custscore_score s;
+    memset(&s, 0, sizeof s);
+    s.customer = "k\"1";
+    s.value.segment = "a\"b\\c\x01"
+                      "d\x1f"; /* "\x01d" would be one escape */
+    s.value.monetary = 45.36;
+    s.value.recency_days = -1;
+    s.value.r = 5;
+    s.value.rfm_score = 555;
+    s.value.profit_share = 1e-7;
+    s.p_alive = NAN;
+    s.clv = INFINITY;
+    s.clv_low = 0.1 + 0.2;
+    s.satisfaction_ts = INT64_C(-9223372036854775807) - 1;
+    s.value_quadrant = CUSTSCORE_VQ_LOW;
+    cs_buf b;
+    cs_buf_init(&b);
+    cs_score_json(&b, &s);
+    ck_assert(!b.failed);
+    ck_assert_msg(b.data[0] == '{' && b.data[b.len - 1] == '}', "%s", b.data);
+    const char *want[] = {"{\"customer\":\"k\\\"1\",",
+                          "\"recency_days\":-1,",
+                          "\"monetary\":45.36,",
+                          "\"r\":5,",
+                          "\"rfm_score\":555,",
+                          "\"segment\":\"a\\\"b\\\\c\\u0001d\\u001f\",",
+                          "\"profit_share\":1e-7,",
+                          "\"p_alive\":null,",
+                          "\"clv\":null,",
+                          "\"clv_low\":0.30000000000000004,",
+                          "\"satisfaction_ts\":-9223372036854775808,",
+                          "\"tier\":\"\",",
+                          "\"value_matrix\":\"low value\","};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(b.data, want[i]), "%s not in %s", want[i], b.data);
+    cs_buf_free(&b);
+}
+END_TEST
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median splits of the value matrix and the loyalty quadrant: the
+ * median of the finite values, by selection, equal to the one by sorting. */
+START_TEST(test_median_finite)
+{
+    bool oom = false;
+    const double even[] = {NAN, 4.0, 1.0, INFINITY, 3.0, 2.0, -INFINITY};
+    ck_assert(cs_median_finite(even, 7, &oom) == 2.5);
+    const double odd[] = {3.0, NAN, 1.0, 2.0};
+    ck_assert(cs_median_finite(odd, 4, &oom) == 2.0);
+    const double none[] = {NAN, INFINITY};
+    ck_assert(isnan(cs_median_finite(none, 2, &oom)));
+    ck_assert(isnan(cs_median_finite(NULL, 0, &oom)));
+    ck_assert(!oom);
+    /* Random arrays with ties and NaN, odd and even counts. */
+    uint64_t state = 12345;
+    double v[301], sorted[301];
+    for (int round = 0; round < 200; round++) {
+        size_t n = 1 + (size_t)(round * 37 % 301), m = 0;
+        for (size_t i = 0; i < n; i++) {
+            state = state * UINT64_C(6364136223846793005) + 1442695040888963407u;
+            uint64_t r = state >> 33;
+            v[i] = r % 11 == 0 ? NAN : round % 2 ? (double)(r % 7) : (double)r / 1024.0;
+            if (isfinite(v[i]))
+                sorted[m++] = v[i];
+        }
+        double want = NAN;
+        if (m) {
+            qsort(sorted, m, sizeof *sorted, cmp_double);
+            want = m % 2 ? sorted[m / 2] : 0.5 * (sorted[m / 2 - 1] + sorted[m / 2]);
+        }
+        double got = cs_median_finite(v, n, &oom);
+        ck_assert_msg(got == want || (isnan(got) && isnan(want)), "round %d: %.17g, want %.17g",
+                      round, got, want);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("snapshot_json");
@@ -217,6 +372,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_every_row_reads_back_exactly);
     tcase_add_test(tc, test_old_and_damaged_rows);
     tcase_add_test(tc, test_changes_rows_whole);
+    tcase_add_test(tc, test_saved_in_any_id_order);
+    tcase_add_test(tc, test_row_json_text);
+    tcase_add_test(tc, test_median_finite);
     suite_add_tcase(s, tc);
     return s;
 }

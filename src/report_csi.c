@@ -176,7 +176,8 @@ static int cs_rc_rank(custscore *db, const cs_key_rank *keys, cs_rc_load *l)
     /* rank holds the run number until the ranks are known. */
     for (size_t i = 0; i < runs; i++)
         l->customers[i].rank = (uint32_t)i;
-    qsort(l->customers, runs, sizeof *l->customers, cs_rc_id_cmp);
+    if (runs > 1)
+        qsort(l->customers, runs, sizeof *l->customers, cs_rc_id_cmp);
     size_t m = 0;
     for (size_t i = 0; i < runs; i++) {
         if (m == 0 || l->customers[m - 1].id != l->customers[i].id)

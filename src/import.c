@@ -752,26 +752,6 @@ static int cs_cust_by_id(const void *a, const void *b)
  * row. */
 #define CS_ROWS_PER_INSERT 64
 
-/* Prepare "@head @row,@row,..." with CS_ROWS_PER_INSERT rows: a constant
- * fragment repeated, not SQL built from input. */
-static int cs_prepare_rows(custscore *db, const char *head, const char *row, sqlite3_stmt **out)
-{
-    size_t head_len = strlen(head), row_len = strlen(row);
-    char sql[256 + CS_ROWS_PER_INSERT * 16];
-    if (head_len + CS_ROWS_PER_INSERT * (row_len + 1) >= sizeof sql)
-        return cs_error(db, CUSTSCORE_EINTERNAL, "multi-row INSERT longer than its buffer");
-    memcpy(sql, head, head_len);
-    size_t len = head_len;
-    for (int r = 0; r < CS_ROWS_PER_INSERT; r++) {
-        if (r)
-            sql[len++] = ',';
-        memcpy(sql + len, row, row_len);
-        len += row_len;
-    }
-    sql[len] = '\0';
-    return cs_prepare(db, sql, out);
-}
-
 /* Add the customers of the file that are not in the store (sorted by key;
  * their keys were checked when read) and set their ids: ids following the
  * largest one, given explicitly, CS_ROWS_PER_INSERT rows per INSERT (one
@@ -803,7 +783,8 @@ static int cs_add_new_customers(cs_import *im, cs_cust_ref *fresh, size_t n)
         return CUSTSCORE_OK;
     }
     sqlite3_stmt *many = NULL;
-    rc = cs_prepare_rows(db, "INSERT INTO customer(id, key, created) VALUES ", "(?,?,0)", &many);
+    rc = cs_prepare_rows(db, "INSERT INTO customer(id, key, created) VALUES ", "(?,?,0)",
+                         CS_ROWS_PER_INSERT, &many);
     if (rc)
         return rc;
     db->data_gen++; /* the customers change: the cached history goes */
@@ -991,14 +972,7 @@ typedef struct cs_order_batch {
 
 static void cs_bind_order(sqlite3_stmt *st, int base, int64_t id, const cs_order_out *o)
 {
-    sqlite3_bind_int64(st, base + 1, id);
-    sqlite3_bind_text(st, base + 2, o->key, (int)o->key_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, base + 3, o->ts);
-    sqlite3_bind_double(st, base + 4, o->revenue);
-    if (o->has_cost)
-        sqlite3_bind_double(st, base + 5, o->cost);
-    else
-        sqlite3_bind_null(st, base + 5);
+    cs_bind_order_row(st, base, id, o->key, o->key_len, o->ts, o->revenue, o->cost, o->has_cost);
 }
 
 static int cs_order_batch_flush(cs_import *im, cs_order_batch *b)
@@ -1009,7 +983,7 @@ static int cs_order_batch_flush(cs_import *im, cs_order_batch *b)
             int rc = cs_prepare_rows(db,
                                      "INSERT INTO orders(customer, order_key, ts, revenue, cost)"
                                      " VALUES ",
-                                     "(?,?,?,?,?)", &b->many);
+                                     "(?,?,?,?,?)", CS_ROWS_PER_INSERT, &b->many);
             if (rc)
                 return rc;
         }

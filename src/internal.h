@@ -95,6 +95,11 @@ void cs_store_close(custscore *db);
 sqlite3_stmt *cs_stmt(custscore *db, enum cs_stmt_id id);
 /* Prepare an ad-hoc statement (constant SQL only; never built from input). */
 int cs_prepare(custscore *db, const char *sql, sqlite3_stmt **out);
+/* Prepare "@head @row,@row,..." with @rows rows (a multi-row INSERT costs
+ * SQLite far less per row than a statement per row): constant fragments
+ * repeated, not SQL built from input. */
+int cs_prepare_rows(custscore *db, const char *head, const char *row, size_t rows,
+                    sqlite3_stmt **out);
 /* Execute constant SQL. */
 int cs_exec(custscore *db, const char *sql);
 /* Write transactions: a nested call inside a user batch is a no-op so that
@@ -110,6 +115,11 @@ int cs_check_writable(custscore *db);
 int cs_customer_id(custscore *db, const char *key, size_t key_len, bool create, int64_t *id);
 /* Set a customer's creation time. */
 int cs_customer_set_created(custscore *db, int64_t customer_id, int64_t created);
+/* Bind (customer, order_key, ts, revenue, cost) as parameters base+1 ..
+ * base+5 of an orders INSERT/UPDATE; cost NULL when unknown. The key must
+ * outlive the step. */
+void cs_bind_order_row(sqlite3_stmt *st, int base, int64_t customer_id, const char *key, size_t len,
+                       int64_t ts, double revenue, double cost, bool has_cost);
 /* Insert or replace one order of customer @customer_id; *replaced set. */
 int cs_order_put(custscore *db, int64_t customer_id, const char *order_key, size_t order_key_len,
                  int64_t ts, double revenue, double cost, bool has_cost, bool *replaced);

@@ -769,21 +769,12 @@ static void cs_bind_str(sqlite3_stmt *st, int col, const char *s)
 /* INSERT of @rows rows; columns named, so it fits every schema version. */
 static int cs_prepare_insert(custscore *db, size_t rows, sqlite3_stmt **out)
 {
-    cs_buf sql;
-    cs_buf_init(&sql);
-    cs_buf_puts(&sql, "INSERT INTO score(as_of, customer, scored_at, rfm_score, segment, tier, "
-                      "lifecycle, profit, current_value, clv, p_alive, churn_probability, band, "
-                      "value_at_risk, satisfaction, value_matrix, loyalty, data) VALUES ");
-    for (size_t i = 0; i < rows; i++)
-        cs_buf_puts(&sql, i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                            : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (sql.failed) {
-        cs_buf_free(&sql);
-        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
-    }
-    int rc = cs_prepare(db, sql.data, out);
-    cs_buf_free(&sql);
-    return rc;
+    return cs_prepare_rows(
+        db,
+        "INSERT INTO score(as_of, customer, scored_at, rfm_score, segment, tier, "
+        "lifecycle, profit, current_value, clv, p_alive, churn_probability, "
+        "band, value_at_risk, satisfaction, value_matrix, loyalty, data) VALUES ",
+        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows, out);
 }
 
 /* Bind row @s (customer store id @id) as row @k of @st; @data is its data column. */

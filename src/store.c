@@ -155,6 +155,26 @@ int cs_prepare(custscore *db, const char *sql, sqlite3_stmt **out)
     return CUSTSCORE_OK;
 }
 
+int cs_prepare_rows(custscore *db, const char *head, const char *row, size_t rows,
+                    sqlite3_stmt **out)
+{
+    cs_buf sql;
+    cs_buf_init(&sql);
+    cs_buf_puts(&sql, head);
+    for (size_t i = 0; i < rows; i++) {
+        if (i)
+            cs_buf_puts(&sql, ",");
+        cs_buf_puts(&sql, row);
+    }
+    if (sql.failed) {
+        cs_buf_free(&sql);
+        return cs_error(db, CUSTSCORE_ENOMEM, "out of memory");
+    }
+    int rc = cs_prepare(db, sql.data, out);
+    cs_buf_free(&sql);
+    return rc;
+}
+
 int cs_exec(custscore *db, const char *sql)
 {
     int rc = sqlite3_exec(db->sql, sql, NULL, NULL, NULL);
@@ -541,19 +561,17 @@ int cs_customer_set_created(custscore *db, int64_t customer_id, int64_t created)
     return cs_step_done(db, st, "setting the customer's creation time");
 }
 
-/* Bind (customer, order_key, ts, revenue, cost) as ?1..?5; cost NULL when
- * unknown. The key must outlive the step. */
-static void cs_bind_order_row(sqlite3_stmt *st, int64_t customer_id, const char *key, size_t len,
-                              int64_t ts, double revenue, double cost, bool has_cost)
+void cs_bind_order_row(sqlite3_stmt *st, int base, int64_t customer_id, const char *key, size_t len,
+                       int64_t ts, double revenue, double cost, bool has_cost)
 {
-    sqlite3_bind_int64(st, 1, customer_id);
-    sqlite3_bind_text(st, 2, key, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, ts);
-    sqlite3_bind_double(st, 4, revenue);
+    sqlite3_bind_int64(st, base + 1, customer_id);
+    sqlite3_bind_text(st, base + 2, key, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, base + 3, ts);
+    sqlite3_bind_double(st, base + 4, revenue);
     if (has_cost)
-        sqlite3_bind_double(st, 5, cost);
+        sqlite3_bind_double(st, base + 5, cost);
     else
-        sqlite3_bind_null(st, 5);
+        sqlite3_bind_null(st, base + 5);
 }
 
 /* An order without an ERP key gets '@<ts>#<n>' (what an import gives a line
@@ -582,7 +600,7 @@ static int cs_order_add_unkeyed(custscore *db, int64_t customer_id, int64_t ts, 
         st = cs_stmt(db, CS_STMT_ORDER_ADD_NEW);
         if (!st)
             return db->errcode;
-        cs_bind_order_row(st, customer_id, key, (size_t)len, ts, revenue, cost, has_cost);
+        cs_bind_order_row(st, 0, customer_id, key, (size_t)len, ts, revenue, cost, has_cost);
         int rc = cs_step_done(db, st, "adding an order");
         if (rc)
             return rc;
@@ -600,7 +618,7 @@ int cs_order_put(custscore *db, int64_t customer_id, const char *order_key, size
     sqlite3_stmt *st = cs_stmt(db, CS_STMT_ORDER_UPDATE);
     if (!st)
         return db->errcode;
-    cs_bind_order_row(st, customer_id, order_key, order_key_len, ts, revenue, cost, has_cost);
+    cs_bind_order_row(st, 0, customer_id, order_key, order_key_len, ts, revenue, cost, has_cost);
     int rc = cs_step_done(db, st, "replacing an order");
     if (rc)
         return rc;
@@ -611,7 +629,7 @@ int cs_order_put(custscore *db, int64_t customer_id, const char *order_key, size
     st = cs_stmt(db, CS_STMT_ORDER_INSERT);
     if (!st)
         return db->errcode;
-    cs_bind_order_row(st, customer_id, order_key, order_key_len, ts, revenue, cost, has_cost);
+    cs_bind_order_row(st, 0, customer_id, order_key, order_key_len, ts, revenue, cost, has_cost);
     return cs_step_done(db, st, "adding an order");
 }
 
